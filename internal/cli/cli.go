@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vitte-lang/vitte-plugin/runtime"
+)
+
+// Main runs the command line with the process's arguments and streams and
+// returns the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+}
+
+// Run runs the command line with args and returns the exit code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	env := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRoot(env)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		var ee *exitError
+		if !errors.As(err, &ee) && isUsage(err) {
+			err = &exitError{code: ExitUsage, err: err, hints: []string{"run 'vitte --help' for usage"}}
+		}
+		return report(stderr, err)
+	}
+	return ExitOK
+}
+
+// isUsage recognises cobra's own errors for unknown commands and flags.
+func isUsage(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts", "requires at least", "requires at most"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// env is what the commands share.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	logLevel       string
+}
+
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "vitte",
+		Short: "Load and run sandboxed WebAssembly plugins",
+		Long: `vitte loads, inspects and runs vitte-plugin plugins: WebAssembly modules
+that run in a sandbox and touch only what their plugin.toml asked for and
+the user granted.
+
+Exit status: 0 success, 1 plugin or runtime error, 2 usage error,
+3 verification failed, 4 permission denied.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "lowest plugin log level shown on stderr: trace, debug, info, warn, error")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{code: ExitUsage, err: err, hints: []string{fmt.Sprintf("run '%s --help' for usage", c.CommandPath())}}
+	})
+	plugin := &cobra.Command{
+		Use:   "plugin",
+		Short: "Work with plugins",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return usageErrorf("missing command: run 'vitte plugin --help'")
+		},
+	}
+	plugin.AddCommand(newLoadCmd(e), newCallCmd(e), newInfoCmd(e), newVerifyCmd(e))
+	root.AddCommand(plugin)
+	return root
+}
+
+// args returns a positional-arguments check that reports usage errors.
+func args(min, max int) cobra.PositionalArgs {
+	return func(c *cobra.Command, a []string) error {
+		if len(a) < min || len(a) > max {
+			want := fmt.Sprintf("%d", min)
+			if max != min {
+				want = fmt.Sprintf("%d to %d", min, max)
+			}
+			return &exitError{code: ExitUsage, err: fmt.Errorf("%s takes %s arguments, got %d", c.CommandPath(), want, len(a)),
+				hints: []string{fmt.Sprintf("usage: %s", c.UseLine())}}
+		}
+		return nil
+	}
+}
+
+func (e *env) logger() (*slog.Logger, error) {
+	var lvl slog.Level
+	switch strings.ToLower(e.logLevel) {
+	case "trace":
+		lvl = slog.LevelDebug - 4
+	case "debug":
+		lvl = slog.LevelDebug
+	case "info":
+		lvl = slog.LevelInfo
+	case "warn":
+		lvl = slog.LevelWarn
+	case "error":
+		lvl = slog.LevelError
+	default:
+		return nil, usageErrorf("--log-level %q: want trace, debug, info, warn or error", e.logLevel)
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl})), nil
+}
+
+// runtime creates the runtime the commands use: plugin output on the
+// command's stdout and stderr, logs on stderr.
+func (e *env) runtime(ctx context.Context) (*runtime.Runtime, error) {
+	l, err := e.logger()
+	if err != nil {
+		return nil, err
+	}
+	cfg := runtime.NewConfig().WithStdout(e.stdout).WithStderr(e.stderr).WithLogger(l)
+	return runtime.New(ctx, cfg)
+}
+
+// classify gives a runtime error its exit code and hints.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	if errors.Is(err, runtime.ErrPermission) {
+		return withCode(ExitPermission, err)
+	}
+	return withCode(ExitError, err)
+}

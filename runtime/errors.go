@@ -1,0 +1,79 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Errors callers branch on with errors.Is. A failed call returns a
+// *CallError that wraps one of them.
+var (
+	// ErrGuest: the handler returned an error result; *GuestError holds
+	// its message.
+	ErrGuest = errors.New("plugin returned an error")
+	// ErrTrap: the guest trapped (unreachable, out-of-bounds access, stack
+	// overflow, a host function refusing a bad argument) or exited.
+	ErrTrap = errors.New("plugin trapped")
+	// ErrTimeout: the call ran past the plugin's time limit.
+	ErrTimeout = errors.New("plugin timed out")
+	// ErrCanceled: the caller's context was cancelled during the call.
+	ErrCanceled = errors.New("call canceled")
+	// ErrContract: what the guest returned breaks the ABI (abi.Err* says how).
+	ErrContract = errors.New("plugin broke the ABI contract")
+	// ErrNoHandler: the plugin has no handler of that name.
+	ErrNoHandler = errors.New("no such handler")
+	// ErrClosed: the plugin or runtime is closed.
+	ErrClosed = errors.New("plugin is closed")
+	// ErrPermission: the plugin reached for something it was not granted.
+	ErrPermission = errors.New("permission denied")
+)
+
+// GuestError is an error result returned by a plugin's handler or on-load.
+type GuestError struct {
+	Message string
+}
+
+func (e *GuestError) Error() string { return e.Message }
+
+// Is makes errors.Is(err, ErrGuest) true.
+func (e *GuestError) Is(target error) bool { return target == ErrGuest }
+
+// CallError is the error of a failed call into a plugin.
+type CallError struct {
+	Plugin   string // plugin name
+	Function string // handler or hook name
+	Err      error
+}
+
+func (e *CallError) Error() string {
+	return fmt.Sprintf("plugin %q: %s: %v", e.Plugin, e.Function, e.Err)
+}
+
+func (e *CallError) Unwrap() error { return e.Err }
+
+// TrapError is a trap inside the guest: Message is the engine's
+// description ("wasm error: unreachable"), Trace the guest stack when the
+// engine gives one.
+type TrapError struct {
+	Message string
+	Trace   string
+	cause   error
+}
+
+func (e *TrapError) Error() string { return "trap: " + e.Message }
+
+// Is makes errors.Is(err, ErrTrap) true.
+func (e *TrapError) Is(target error) bool { return target == ErrTrap }
+
+func (e *TrapError) Unwrap() error { return e.cause }
+
+func newTrap(err error) *TrapError {
+	msg := err.Error()
+	trace := ""
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg, trace = msg[:i], strings.TrimSpace(msg[i+1:])
+	}
+	msg = strings.TrimSuffix(msg, " (recovered by wazero)")
+	return &TrapError{Message: msg, Trace: trace, cause: err}
+}

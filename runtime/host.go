@@ -1,0 +1,182 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"unicode/utf8"
+
+	"github.com/vitte-lang/vitte-plugin/abi"
+	"github.com/vitte-lang/vitte-plugin/capabilities"
+	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
+)
+
+// Limits on the strings guests pass to host functions.
+const (
+	maxConfigKey = 4 << 10
+	maxCallName  = 1 << 10
+)
+
+// hostModule returns the ABI v1 host functions. Each refuses a bad
+// argument (a pointer out of bounds, a misaligned return area, invalid
+// UTF-8) by trapping the call with an error that says what was wrong.
+func (r *Runtime) hostModule() []engine.HostFunc {
+	return []engine.HostFunc{
+		{Module: abi.HostModule, Name: abi.FuncLog, Type: abi.TypeLog, Fn: r.hostLog},
+		{Module: abi.HostModule, Name: abi.FuncConfigGet, Type: abi.TypeConfigGet, Fn: r.hostConfigGet},
+		{Module: abi.HostModule, Name: abi.FuncCall, Type: abi.TypeCall, Fn: r.hostCall},
+		{Module: abi.HTTPModule, Name: abi.FuncRequest, Type: abi.TypeRequest, Fn: r.hostRequest},
+	}
+}
+
+// refuse records a host function's refusal on the call, so that the call's
+// error is this one rather than the engine's wrapping of it.
+func refuse(st *callState, fn string, err error) error {
+	err = fmt.Errorf("%w: host function %s: %w", ErrContract, fn, err)
+	if st != nil && st.hostErr == nil {
+		st.hostErr = err
+	}
+	return err
+}
+
+func state(ctx context.Context, fn string) (*callState, error) {
+	st := stateFrom(ctx)
+	if st == nil {
+		return nil, fmt.Errorf("host function %s called outside a plugin call", fn)
+	}
+	return st, nil
+}
+
+var slogLevels = [...]slog.Level{slog.LevelDebug - 4, slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError}
+
+func (r *Runtime) hostLog(ctx context.Context, c engine.Caller, stack []uint64) error {
+	st, err := state(ctx, abi.FuncLog)
+	if err != nil {
+		return err
+	}
+	level, ptr, n := abi.Level(uint32(stack[0])), uint32(stack[1]), uint32(stack[2])
+	if !level.Valid() {
+		return refuse(st, abi.FuncLog, fmt.Errorf("level %d: %w", uint32(stack[0]), abi.ErrBadLevel))
+	}
+	mem := c.Memory()
+	b, ok := mem.Read(ptr, n)
+	if !ok {
+		return refuse(st, abi.FuncLog, fmt.Errorf("message at 0x%x, %d bytes (memory is %d bytes): %w", ptr, n, mem.Size(), abi.ErrOutOfBounds))
+	}
+	truncated := false
+	if len(b) > maxLogMessage {
+		b, truncated = b[:maxLogMessage], true
+		// Do not count a rune cut at the limit as invalid.
+		for i := 0; i < utf8.UTFMax-1 && len(b) > 0 && !utf8.Valid(b); i++ {
+			b = b[:len(b)-1]
+		}
+	}
+	if !utf8.Valid(b) {
+		return refuse(st, abi.FuncLog, fmt.Errorf("message at 0x%x: %w", ptr, abi.ErrInvalidUTF8))
+	}
+	p := st.inst.p
+	attrs := []slog.Attr{slog.String("function", st.fn)}
+	if truncated {
+		attrs = append(attrs, slog.Int("truncated_from", int(n)))
+	}
+	p.logger.LogAttrs(ctx, slogLevels[level], string(b), attrs...)
+	return nil
+}
+
+func (r *Runtime) hostConfigGet(ctx context.Context, c engine.Caller, stack []uint64) error {
+	st, err := state(ctx, abi.FuncConfigGet)
+	if err != nil {
+		return err
+	}
+	kp, kn, ret := uint32(stack[0]), uint32(stack[1]), uint32(stack[2])
+	mem := c.Memory()
+	if err := abi.CheckReturnArea(mem, ret, abi.ResultSize); err != nil {
+		return refuse(st, abi.FuncConfigGet, err)
+	}
+	key, err := abi.String(mem, "key", kp, kn, maxConfigKey)
+	if err != nil {
+		return refuse(st, abi.FuncConfigGet, err)
+	}
+	v, ok := st.inst.p.config[key]
+	if !ok {
+		// CheckReturnArea made sure the area is writable.
+		return abi.WriteArea(mem, ret, abi.Area{Tag: abi.TagNone})
+	}
+	if err := abi.LowerResult(ctx, mem, st.inst, ret, abi.TagSome, []byte(v)); err != nil {
+		return refuse(st, abi.FuncConfigGet, err)
+	}
+	return nil
+}
+
+func (r *Runtime) hostCall(ctx context.Context, c engine.Caller, stack []uint64) error {
+	st, err := state(ctx, abi.FuncCall)
+	if err != nil {
+		return err
+	}
+	np, nn, pp, pn, ret := uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4])
+	mem := c.Memory()
+	p := st.inst.p
+	if err := abi.CheckReturnArea(mem, ret, abi.ResultSize); err != nil {
+		return refuse(st, abi.FuncCall, err)
+	}
+	name, err := abi.String(mem, "name", np, nn, maxCallName)
+	if err != nil {
+		return refuse(st, abi.FuncCall, err)
+	}
+	payload, err := abi.Bytes(mem, "payload", pp, pn, p.limits.output)
+	if err != nil {
+		return refuse(st, abi.FuncCall, err)
+	}
+	out, callErr := r.dispatch(ctx, p, name, payload)
+	tag, body := byte(abi.TagOK), out
+	if callErr != nil {
+		tag, body = abi.TagErr, []byte(callErr.Error())
+	}
+	if err := abi.LowerResult(ctx, mem, st.inst, ret, tag, body); err != nil {
+		return refuse(st, abi.FuncCall, err)
+	}
+	return nil
+}
+
+// dispatch runs the host function name for plugin p, if its manifest asked
+// for it and the application registered it.
+func (r *Runtime) dispatch(ctx context.Context, p *Plugin, name string, payload []byte) (out []byte, err error) {
+	if !capabilities.MatchAnyHostCall(p.ins.Manifest.Capabilities.Host, name) {
+		return nil, fmt.Errorf("permission denied: host call %q not granted", name)
+	}
+	fn, ok := r.hostFunc(name)
+	if !ok {
+		return nil, fmt.Errorf("host call %q is not provided by the application", name)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = nil, fmt.Errorf("host call %q failed: panic: %v", name, v)
+		}
+	}()
+	out, err = fn(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	if uint64(len(out)) > p.limits.output {
+		return nil, fmt.Errorf("host call %q returned %d bytes, over the plugin's output limit of %d bytes", name, len(out), p.limits.output)
+	}
+	return out, nil
+}
+
+func (r *Runtime) hostRequest(ctx context.Context, c engine.Caller, stack []uint64) error {
+	st, err := state(ctx, abi.FuncRequest)
+	if err != nil {
+		return err
+	}
+	ret := uint32(stack[8])
+	mem := c.Memory()
+	if err := abi.CheckReturnArea(mem, ret, abi.ResponseResultSize); err != nil {
+		return refuse(st, abi.FuncRequest, err)
+	}
+	// No network grant can be given yet: every request is denied.
+	msg := []byte("permission denied: network access not granted")
+	if err := abi.LowerResult(ctx, mem, st.inst, ret, abi.TagErr, msg); err != nil {
+		return refuse(st, abi.FuncRequest, err)
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+// Package engine defines the interface between the plugin runtime and a
+// WebAssembly engine. The runtime holds no engine type: each engine lives in
+// its own package below this one and implements these interfaces, so a
+// second engine plugs in without changing the runtime or its public API.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/vitte-lang/vitte-plugin/abi"
+)
+
+// Engine compiles modules and owns the host functions they import.
+type Engine interface {
+	// Compile validates and compiles a module. The module's imports must all
+	// be host functions given to the engine at construction or WASI.
+	Compile(ctx context.Context, wasm []byte) (Module, error)
+	// WASIFunc returns the type of a wasi_snapshot_preview1 function the
+	// engine provides.
+	WASIFunc(name string) (abi.FuncType, bool)
+	// Close releases everything the engine holds; modules and instances
+	// become unusable.
+	Close(ctx context.Context) error
+}
+
+// HostFunc is a function the host provides to every module. Fn reads its
+// parameters from stack and writes its results there, as wasm core values.
+// An error from Fn traps the guest: the call that reached the host function
+// fails with that error wrapped.
+type HostFunc struct {
+	Module, Name string
+	Type         abi.FuncType
+	Fn           func(ctx context.Context, caller Caller, stack []uint64) error
+}
+
+// Caller is the instance that called a host function.
+type Caller interface {
+	Memory() abi.Memory
+}
+
+// Module is a compiled module, ready to instantiate many times.
+type Module interface {
+	Instantiate(ctx context.Context, cfg InstanceConfig) (Instance, error)
+	Close(ctx context.Context) error
+}
+
+// InstanceConfig is what one instance sees of the outside world through
+// WASI. Everything absent is denied.
+type InstanceConfig struct {
+	// Name identifies the instance in engine errors.
+	Name string
+	// Stdout and Stderr receive the guest's output; nil discards it.
+	Stdout, Stderr io.Writer
+	// Env holds "KEY=value" pairs visible through environ_get.
+	Env []string
+}
+
+// Instance is one instantiated module. It is not safe for concurrent use.
+type Instance interface {
+	// Memory is the instance's exported memory.
+	Memory() abi.Memory
+	// Func returns the exported function with that name, or nil.
+	Func(name string) Func
+	// Close drops the instance.
+	Close(ctx context.Context) error
+}
+
+// Func is an exported function of an instance. Call passes the parameters
+// in stack and leaves the results there; stack must be large enough for
+// both.
+type Func interface {
+	Call(ctx context.Context, stack []uint64) error
+}
+
+// ExitError is returned when the guest called WASI proc_exit.
+type ExitError struct{ Code uint32 }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("guest exited with code %d", e.Code) }
+
+// ErrInterrupted is wrapped when a call stopped because its context was
+// done; the error also wraps the context's error.
+var ErrInterrupted = errors.New("call interrupted")

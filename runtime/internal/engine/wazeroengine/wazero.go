@@ -1,0 +1,234 @@
+// Package wazeroengine implements the engine interface with wazero, a
+// WebAssembly runtime in pure Go.
+package wazeroengine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/vitte-lang/vitte-plugin/abi"
+	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
+)
+
+// Options configure the engine.
+type Options struct {
+	// HostFuncs are instantiated once as host modules, importable by every
+	// guest.
+	HostFuncs []engine.HostFunc
+	// Cache, when set, is a wazero compilation cache shared across engines.
+	Cache wazero.CompilationCache
+}
+
+type eng struct {
+	rt   wazero.Runtime
+	wasi map[string]abi.FuncType
+}
+
+// New creates an engine. Calls are interrupted when their context is done
+// (wazero's close-on-context-done: it discards the instance).
+func New(ctx context.Context, opts Options) (engine.Engine, error) {
+	cfg := wazero.NewRuntimeConfig().WithCloseOnContextDone(true)
+	if opts.Cache != nil {
+		cfg = cfg.WithCompilationCache(opts.Cache)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
+	e := &eng{rt: rt, wasi: map[string]abi.FuncType{}}
+	fail := func(err error) (engine.Engine, error) {
+		return nil, errors.Join(err, rt.Close(ctx))
+	}
+	wasi := wasi_snapshot_preview1.NewBuilder(rt)
+	cm, err := wasi.Compile(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("compile WASI: %w", err))
+	}
+	for name, def := range cm.ExportedFunctions() {
+		e.wasi[name] = funcType(def)
+	}
+	if _, err := wasi.Instantiate(ctx); err != nil {
+		return fail(fmt.Errorf("instantiate WASI: %w", err))
+	}
+	byModule := map[string][]engine.HostFunc{}
+	var order []string
+	for _, h := range opts.HostFuncs {
+		if _, ok := byModule[h.Module]; !ok {
+			order = append(order, h.Module)
+		}
+		byModule[h.Module] = append(byModule[h.Module], h)
+	}
+	for _, mod := range order {
+		b := rt.NewHostModuleBuilder(mod)
+		for _, h := range byModule[mod] {
+			b.NewFunctionBuilder().
+				WithGoModuleFunction(hostFunc(h.Fn), valueTypes(h.Type.Params), valueTypes(h.Type.Results)).
+				WithName(h.Name).
+				Export(h.Name)
+		}
+		if _, err := b.Instantiate(ctx); err != nil {
+			return fail(fmt.Errorf("instantiate host module %q: %w", mod, err))
+		}
+	}
+	return e, nil
+}
+
+func hostFunc(fn func(context.Context, engine.Caller, []uint64) error) api.GoModuleFunc {
+	return func(ctx context.Context, mod api.Module, stack []uint64) {
+		if err := fn(ctx, caller{mod}, stack); err != nil {
+			// wazero recovers the panic and returns the error, wrapped, from
+			// the guest call that reached this host function.
+			panic(err)
+		}
+	}
+}
+
+type caller struct{ mod api.Module }
+
+func (c caller) Memory() abi.Memory { return memory{c.mod.Memory()} }
+
+func (e *eng) WASIFunc(name string) (abi.FuncType, bool) {
+	t, ok := e.wasi[name]
+	return t, ok
+}
+
+func (e *eng) Compile(ctx context.Context, wasm []byte) (engine.Module, error) {
+	cm, err := e.rt.CompileModule(ctx, wasm)
+	if err != nil {
+		return nil, err
+	}
+	return &module{rt: e.rt, cm: cm}, nil
+}
+
+func (e *eng) Close(ctx context.Context) error { return e.rt.Close(ctx) }
+
+type module struct {
+	rt wazero.Runtime
+	cm wazero.CompiledModule
+}
+
+func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (engine.Instance, error) {
+	mc := wazero.NewModuleConfig().
+		WithName(""). // anonymous: many instances of one module coexist
+		WithStartFunctions().
+		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
+		WithRandSource(randReader{})
+	if cfg.Stdout != nil {
+		mc = mc.WithStdout(cfg.Stdout)
+	}
+	if cfg.Stderr != nil {
+		mc = mc.WithStderr(cfg.Stderr)
+	}
+	for _, kv := range cfg.Env {
+		for i := 0; i < len(kv); i++ {
+			if kv[i] == '=' {
+				mc = mc.WithEnv(kv[:i], kv[i+1:])
+				break
+			}
+		}
+	}
+	mod, err := m.rt.InstantiateModule(ctx, m.cm, mc)
+	if err != nil {
+		return nil, mapError(ctx, err)
+	}
+	mem := mod.Memory()
+	if mem == nil {
+		return nil, errors.Join(errors.New("module has no memory"), mod.Close(ctx))
+	}
+	return &instance{mod: mod, mem: memory{mem}, funcs: map[string]engine.Func{}}, nil
+}
+
+func (m *module) Close(ctx context.Context) error { return m.cm.Close(ctx) }
+
+type instance struct {
+	mod   api.Module
+	mem   memory
+	funcs map[string]engine.Func
+}
+
+func (i *instance) Memory() abi.Memory { return i.mem }
+
+func (i *instance) Func(name string) engine.Func {
+	if f, ok := i.funcs[name]; ok {
+		return f
+	}
+	fn := i.mod.ExportedFunction(name)
+	if fn == nil {
+		return nil
+	}
+	f := function{fn}
+	i.funcs[name] = f
+	return f
+}
+
+func (i *instance) Close(ctx context.Context) error { return i.mod.Close(ctx) }
+
+type function struct{ fn api.Function }
+
+func (f function) Call(ctx context.Context, stack []uint64) error {
+	if err := f.fn.CallWithStack(ctx, stack); err != nil {
+		return mapError(ctx, err)
+	}
+	return nil
+}
+
+// mapError turns wazero's exit errors into the engine's.
+func mapError(ctx context.Context, err error) error {
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch exit.ExitCode() {
+		case sys.ExitCodeDeadlineExceeded, sys.ExitCodeContextCanceled:
+			cause := ctx.Err()
+			if cause == nil {
+				cause = context.Canceled
+			}
+			return fmt.Errorf("%w: %w", engine.ErrInterrupted, cause)
+		}
+		return &engine.ExitError{Code: exit.ExitCode()}
+	}
+	return err
+}
+
+type memory struct{ m api.Memory }
+
+func (m memory) Size() uint32 { return m.m.Size() }
+
+func (m memory) Read(offset, n uint32) ([]byte, bool) { return m.m.Read(offset, n) }
+
+func (m memory) Write(offset uint32, b []byte) bool {
+	if uint64(offset)+uint64(len(b)) > uint64(m.m.Size()) {
+		return false
+	}
+	return m.m.Write(offset, b)
+}
+
+func funcType(def api.FunctionDefinition) abi.FuncType {
+	var t abi.FuncType
+	for _, p := range def.ParamTypes() {
+		t.Params = append(t.Params, abi.ValueType(p))
+	}
+	for _, r := range def.ResultTypes() {
+		t.Results = append(t.Results, abi.ValueType(r))
+	}
+	return t
+}
+
+func valueTypes(ts []abi.ValueType) []api.ValueType {
+	out := make([]api.ValueType, len(ts))
+	for i, t := range ts {
+		out[i] = api.ValueType(t)
+	}
+	return out
+}
+
+// Interface guards
+var (
+	_ engine.Engine   = (*eng)(nil)
+	_ engine.Module   = (*module)(nil)
+	_ engine.Instance = (*instance)(nil)
+	_ engine.Func     = function{}
+	_ abi.Memory      = memory{}
+)

@@ -1,0 +1,227 @@
+package runtime
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+
+	"github.com/vitte-lang/vitte-plugin/abi"
+	"github.com/vitte-lang/vitte-plugin/internal/wasmbin"
+	"github.com/vitte-lang/vitte-plugin/manifest"
+)
+
+// Load loads the plugin in the folder dir (its plugin.toml and the module
+// it names), with the default LoadConfig. See LoadWithConfig.
+func (r *Runtime) Load(ctx context.Context, dir string) (*Plugin, error) {
+	return r.LoadWithConfig(ctx, dir, NewLoadConfig())
+}
+
+// LoadWithConfig loads the plugin in the folder dir. The steps, each
+// undone if a later one fails:
+//
+//  1. read and validate plugin.toml (manifest v1);
+//  2. read the module named by [plugin].module, inside dir (no path or
+//     symbolic link leads out of it);
+//  3. check the module against ABI v1: exports, imports, and imports
+//     against the capabilities the manifest requests;
+//  4. compile it, with the memory limit written into the module;
+//  5. instantiate it, run _initialize, then on-load.
+//
+// An error names the plugin and the step: load plugin "hello": module
+// hello.wasm: ...
+func (r *Runtime) LoadWithConfig(ctx context.Context, dir string, lc LoadConfig) (*Plugin, error) {
+	src, err := readPluginDir(dir, r.cfg.maxModuleSize)
+	if err != nil {
+		return nil, err
+	}
+	return r.load(ctx, src, lc)
+}
+
+// source is a plugin's manifest and module bytes, wherever they came from.
+type source struct {
+	where    string // the folder or file, for messages
+	manifest *manifest.Manifest
+	module   []byte
+}
+
+func readPluginDir(dir string, maxModule int64) (*source, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("load plugin from %s: %w", dir, err)
+	}
+	defer root.Close()
+	data, err := readFile(root, manifest.FileName, maxManifestSize)
+	if err != nil {
+		return nil, fmt.Errorf("load plugin from %s: %w", dir, err)
+	}
+	m, err := manifest.Parse(path.Join(dir, manifest.FileName), data)
+	if err != nil {
+		return nil, fmt.Errorf("load plugin from %s: %w", dir, err)
+	}
+	if m.Plugin.Kind == manifest.KindPython {
+		return nil, fmt.Errorf("load plugin %q: kind %q needs the Python interpreter module, which this version does not have", m.Plugin.Name, m.Plugin.Kind)
+	}
+	mod, err := readFile(root, m.Plugin.Module, maxModule)
+	if err != nil {
+		return nil, fmt.Errorf("load plugin %q: module %s: %w", m.Plugin.Name, m.Plugin.Module, err)
+	}
+	return &source{where: dir, manifest: m, module: mod}, nil
+}
+
+// readFile reads name inside root, refusing anything but a regular file and
+// anything larger than max bytes.
+func readFile(root *os.Root, name string, max int64) ([]byte, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", name, fi.Mode().Type())
+	}
+	if fi.Size() > max {
+		return nil, fmt.Errorf("%s is %d bytes, over the limit of %d bytes", name, fi.Size(), max)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is over the limit of %d bytes", name, max)
+	}
+	return b, nil
+}
+
+// Inspection is what the runtime finds in a plugin without running it.
+type Inspection struct {
+	Manifest *manifest.Manifest
+	Contract *abi.Contract
+	// ModuleSize and ModuleSHA256 describe the module file as read.
+	ModuleSize   int
+	ModuleSHA256 [32]byte
+	// CustomSections lists the module's custom section names.
+	CustomSections []string
+}
+
+// Inspect reads and checks the plugin in dir without compiling or running
+// it: the manifest, the module's ABI contract, and the module's imports
+// against the manifest's capability requests. It returns what it found
+// even when it also returns an error, as far as it got.
+func (r *Runtime) Inspect(dir string) (*Inspection, error) {
+	src, err := readPluginDir(dir, r.cfg.maxModuleSize)
+	if err != nil {
+		return nil, err
+	}
+	ins, _, err := r.check(src)
+	return ins, err
+}
+
+// check parses the module and checks it against the ABI and the manifest.
+func (r *Runtime) check(src *source) (*Inspection, *wasmbin.Module, error) {
+	m := src.manifest
+	ins := &Inspection{
+		Manifest:     m,
+		ModuleSize:   len(src.module),
+		ModuleSHA256: sha256.Sum256(src.module),
+	}
+	wrap := func(err error) error {
+		return fmt.Errorf("load plugin %q: module %s: %w", m.Plugin.Name, m.Plugin.Module, err)
+	}
+	mod, err := wasmbin.Parse(src.module)
+	if err != nil {
+		return ins, nil, wrap(err)
+	}
+	ins.CustomSections = mod.Custom
+	c, err := abi.CheckContract(mod.Imports, mod.Exports, r.wasiFunc)
+	ins.Contract = c
+	if err != nil {
+		return ins, mod, wrap(err)
+	}
+	var problems []error
+	if c.ImportsFrom(abi.HTTPModule) && len(m.Capabilities.Net) == 0 {
+		problems = append(problems, fmt.Errorf("module imports %q but plugin.toml requests no network access ([capabilities].net): %w", abi.HTTPModule, ErrPermission))
+	}
+	for name := range m.Exports {
+		if !c.HasHandler(name) {
+			problems = append(problems, fmt.Errorf("plugin.toml describes [exports.%s] but the module has no handler %q", name, name))
+		}
+	}
+	if len(problems) > 0 {
+		return ins, mod, wrap(errors.Join(problems...))
+	}
+	return ins, mod, nil
+}
+
+func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin, error) {
+	m := src.manifest
+	ins, mod, err := r.check(src)
+	if err != nil {
+		return nil, err
+	}
+	lim := effectiveLimits(m.Limits, r.cfg)
+	wrap := func(step string, err error) error {
+		return fmt.Errorf("load plugin %q: %s: %w", m.Plugin.Name, step, err)
+	}
+	limited, err := wasmbin.LimitMemory(src.module, mod, lim.memoryPages)
+	if err != nil {
+		return nil, wrap("module "+m.Plugin.Module, err)
+	}
+	compiled, err := r.engine.Compile(ctx, limited)
+	if err != nil {
+		return nil, wrap("compile "+m.Plugin.Module, err)
+	}
+	p := newPlugin(r, ins, compiled, lim, lc)
+	if err := r.track(p); err != nil {
+		return nil, errors.Join(wrap("register", err), compiled.Close(ctx))
+	}
+	// The first instance runs on-load now, so that a failing on-load fails
+	// the load.
+	inst, err := p.newInstance(ctx)
+	if err != nil {
+		r.untrack(p)
+		return nil, errors.Join(wrap("instantiate", err), compiled.Close(ctx))
+	}
+	p.pool.put(inst)
+	return p, nil
+}
+
+// Verify checks the plugin in dir as Load would, without running it: the
+// manifest, the module's ABI contract and imports against the capability
+// requests, the memory limit, and the module's validity (it is compiled,
+// then freed). It returns what it found, and an error listing every
+// problem.
+func (r *Runtime) Verify(ctx context.Context, dir string) (*Inspection, error) {
+	src, err := readPluginDir(dir, r.cfg.maxModuleSize)
+	if err != nil {
+		return nil, err
+	}
+	ins, mod, err := r.check(src)
+	if mod == nil {
+		return ins, err // not even parseable: nothing more to check
+	}
+	errs := []error{err}
+	wrap := func(step string, err error) error {
+		return fmt.Errorf("load plugin %q: %s: %w", src.manifest.Plugin.Name, step, err)
+	}
+	lim := effectiveLimits(src.manifest.Limits, r.cfg)
+	limited, lerr := wasmbin.LimitMemory(src.module, mod, lim.memoryPages)
+	if lerr != nil {
+		errs = append(errs, wrap("module "+src.manifest.Plugin.Module, lerr))
+		limited = src.module
+	}
+	compiled, cerr := r.engine.Compile(ctx, limited)
+	if cerr != nil {
+		errs = append(errs, wrap("compile "+src.manifest.Plugin.Module, cerr))
+	} else {
+		errs = append(errs, compiled.Close(ctx))
+	}
+	return ins, errors.Join(errs...)
+}

@@ -1,0 +1,285 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/vitte-lang/vitte-plugin/abi"
+	"github.com/vitte-lang/vitte-plugin/manifest"
+	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
+)
+
+// Plugin is a loaded plugin. Its methods are safe for concurrent use.
+//
+// The lifecycle of a plugin:
+//
+//  1. Runtime.Load reads, checks and compiles it, then creates its first
+//     instance: instantiate, _initialize, on-load. The plugin is ready.
+//  2. Call runs a handler on an idle instance, creating another one (up to
+//     Config.WithInstances) when all are busy. An instance that traps,
+//     times out or breaks the ABI is discarded; the next call gets a fresh
+//     one, which runs _initialize and on-load again.
+//  3. Close waits for calls in flight, runs on-unload on every instance and
+//     frees them. Calls after Close fail with ErrClosed.
+type Plugin struct {
+	rt       *Runtime
+	ins      *Inspection
+	compiled engine.Module
+	limits   limits
+	config   map[string]string
+	logger   *slog.Logger
+	pool     *pool
+
+	mu       sync.Mutex
+	closed   bool
+	inflight sync.WaitGroup
+}
+
+func newPlugin(rt *Runtime, ins *Inspection, compiled engine.Module, lim limits, lc LoadConfig) *Plugin {
+	m := ins.Manifest
+	cfg := make(map[string]string, len(m.Config)+len(lc.config))
+	for k, v := range m.Config {
+		cfg[k] = v
+	}
+	for k, v := range lc.config {
+		cfg[k] = v
+	}
+	return &Plugin{
+		rt:       rt,
+		ins:      ins,
+		compiled: compiled,
+		limits:   lim,
+		config:   cfg,
+		logger:   rt.logger.With(slog.String("plugin", m.Plugin.Name), slog.String("version", m.Plugin.Version)),
+		pool:     newPool(rt.cfg.instances),
+	}
+}
+
+// Name is the plugin's name from its manifest.
+func (p *Plugin) Name() string { return p.ins.Manifest.Plugin.Name }
+
+// Version is the plugin's version from its manifest.
+func (p *Plugin) Version() string { return p.ins.Manifest.Plugin.Version }
+
+// Manifest returns the plugin's manifest. Treat it as read-only.
+func (p *Plugin) Manifest() *manifest.Manifest { return p.ins.Manifest }
+
+// Handlers returns the names of the plugin's handlers, sorted.
+func (p *Plugin) Handlers() []string { return append([]string(nil), p.ins.Contract.Handlers...) }
+
+// Inspection returns what was found in the plugin when it was loaded.
+func (p *Plugin) Inspection() *Inspection { return p.ins }
+
+// Call runs the handler name with input and returns its output. It fails
+// with a *CallError wrapping ErrNoHandler, ErrGuest (a *GuestError with the
+// plugin's message), ErrTrap, ErrTimeout, ErrCanceled, ErrContract or
+// ErrClosed.
+func (p *Plugin) Call(ctx context.Context, name string, input []byte) ([]byte, error) {
+	fail := func(err error) ([]byte, error) {
+		return nil, &CallError{Plugin: p.Name(), Function: name, Err: err}
+	}
+	if !p.ins.Contract.HasHandler(name) {
+		return fail(fmt.Errorf("%w (handlers: %v)", ErrNoHandler, p.ins.Contract.Handlers))
+	}
+	if !p.enter() {
+		return fail(ErrClosed)
+	}
+	defer p.inflight.Done()
+	inst, err := p.pool.get(ctx, p.newInstance)
+	if err != nil {
+		return fail(err)
+	}
+	out, healthy, err := inst.call(ctx, name, input)
+	p.pool.release(ctx, inst, healthy)
+	if err != nil {
+		return fail(err)
+	}
+	return out, nil
+}
+
+func (p *Plugin) enter() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.inflight.Add(1)
+	return true
+}
+
+// Close waits for the calls in flight, runs on-unload on each instance and
+// frees the plugin. It is safe to call more than once.
+func (p *Plugin) Close(ctx context.Context) error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	p.mu.Unlock()
+	p.inflight.Wait()
+	var errs []error
+	for _, inst := range p.pool.drain() {
+		errs = append(errs, inst.unload(ctx))
+	}
+	errs = append(errs, p.compiled.Close(ctx))
+	p.rt.untrack(p)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("unload plugin %q: %w", p.Name(), err)
+	}
+	return nil
+}
+
+// instance is one instance of a plugin's module. It runs one call at a
+// time.
+type instance struct {
+	p         *Plugin
+	inst      engine.Instance
+	mem       abi.Memory
+	realloc   engine.Func
+	inRealloc bool
+	rstack    [4]uint64
+}
+
+func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
+	cctx, cancel := context.WithTimeout(ctx, p.limits.timeout)
+	defer cancel()
+	ei, err := p.compiled.Instantiate(cctx, engine.InstanceConfig{
+		Name:   p.Name(),
+		Stdout: p.rt.stdout,
+		Stderr: p.rt.stderr,
+	})
+	if err != nil {
+		return nil, classify(ctx, p.limits.timeout, nil, err)
+	}
+	inst := &instance{p: p, inst: ei, mem: ei.Memory(), realloc: ei.Func(abi.ExportRealloc)}
+	fail := func(fn string, err error) (*instance, error) {
+		return nil, errors.Join(fmt.Errorf("%s: %w", fn, err), ei.Close(ctx))
+	}
+	c := p.ins.Contract
+	if c.Initialize {
+		st := &callState{inst: inst, fn: abi.ExportInitialize}
+		if err := ei.Func(abi.ExportInitialize).Call(withState(cctx, st), nil); err != nil {
+			return fail(abi.ExportInitialize, classify(ctx, p.limits.timeout, st, err))
+		}
+	}
+	if c.OnLoad {
+		st := &callState{inst: inst, fn: abi.ExportOnLoad}
+		var stack [1]uint64
+		if err := ei.Func(abi.ExportOnLoad).Call(withState(cctx, st), stack[:]); err != nil {
+			return fail(abi.ExportOnLoad, classify(ctx, p.limits.timeout, st, err))
+		}
+		msg, isErr, err := abi.LiftUnitResult(inst.mem, uint32(stack[0]), p.limits.output)
+		if err != nil {
+			return fail(abi.ExportOnLoad, fmt.Errorf("%w: %w", ErrContract, err))
+		}
+		if isErr {
+			return fail(abi.ExportOnLoad, &GuestError{Message: msg})
+		}
+	}
+	return inst, nil
+}
+
+// call runs one handler. healthy is false when the instance must not be
+// used again.
+func (i *instance) call(ctx context.Context, name string, input []byte) (out []byte, healthy bool, err error) {
+	p := i.p
+	cctx, cancel := context.WithTimeout(ctx, p.limits.timeout)
+	defer cancel()
+	st := &callState{inst: i, fn: name}
+	cctx = withState(cctx, st)
+	ptr, n, err := abi.Lower(cctx, i.mem, i, input, 1)
+	if err != nil {
+		return nil, false, classify(ctx, p.limits.timeout, st, fmt.Errorf("pass input: %w", err))
+	}
+	stack := [2]uint64{uint64(ptr), uint64(n)}
+	if err := i.inst.Func(name).Call(cctx, stack[:]); err != nil {
+		return nil, false, classify(ctx, p.limits.timeout, st, err)
+	}
+	ret := uint32(stack[0])
+	res, err := abi.LiftResult(i.mem, ret, p.limits.output)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %w", ErrContract, err)
+	}
+	healthy = true
+	if p.ins.Contract.Post[name] {
+		stack[0] = uint64(ret)
+		if err := i.inst.Func(abi.ExportPostPrefix+name).Call(cctx, stack[:1]); err != nil {
+			// The result is already copied out: keep it, drop the instance.
+			p.logger.Warn("cabi_post failed; instance discarded", slog.String("function", name), slog.Any("error", classify(ctx, p.limits.timeout, st, err)))
+			healthy = false
+		}
+	}
+	if res.IsErr {
+		return nil, healthy, &GuestError{Message: res.Err}
+	}
+	return res.OK, healthy, nil
+}
+
+// Realloc calls the guest's cabi_realloc (abi.Allocator).
+func (i *instance) Realloc(ctx context.Context, oldPtr, oldSize, align, newSize uint32) (uint32, error) {
+	if i.inRealloc {
+		return 0, errors.New("cabi_realloc re-entered the host")
+	}
+	i.inRealloc = true
+	defer func() { i.inRealloc = false }()
+	i.rstack = [4]uint64{uint64(oldPtr), uint64(oldSize), uint64(align), uint64(newSize)}
+	if err := i.realloc.Call(ctx, i.rstack[:]); err != nil {
+		return 0, err
+	}
+	return uint32(i.rstack[0]), nil
+}
+
+func (i *instance) unload(ctx context.Context) error {
+	var err error
+	if i.p.ins.Contract.OnUnload {
+		cctx, cancel := context.WithTimeout(ctx, min(i.p.limits.timeout, DefaultUnloadTimeout))
+		st := &callState{inst: i, fn: abi.ExportOnUnload}
+		if e := i.inst.Func(abi.ExportOnUnload).Call(withState(cctx, st), nil); e != nil {
+			err = fmt.Errorf("%s: %w", abi.ExportOnUnload, classify(ctx, min(i.p.limits.timeout, DefaultUnloadTimeout), st, e))
+		}
+		cancel()
+	}
+	return errors.Join(err, i.inst.Close(ctx))
+}
+
+// classify turns an engine error from a guest call into the runtime's
+// errors. ctx is the caller's context; st the call's state, if any.
+func classify(ctx context.Context, timeout time.Duration, st *callState, err error) error {
+	if st != nil && st.hostErr != nil {
+		return st.hostErr
+	}
+	var exit *engine.ExitError
+	switch {
+	case errors.Is(err, engine.ErrInterrupted):
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
+		}
+		return fmt.Errorf("%w after %s (limits.timeout)", ErrTimeout, timeout)
+	case errors.As(err, &exit):
+		return &TrapError{Message: fmt.Sprintf("plugin exited with code %d", exit.Code), cause: err}
+	}
+	return newTrap(err)
+}
+
+// callState is what host functions need to know about the call they serve.
+type callState struct {
+	inst    *instance
+	fn      string
+	hostErr error // a host function's refusal, reported instead of the trap
+}
+
+type stateKey struct{}
+
+func withState(ctx context.Context, st *callState) context.Context {
+	return context.WithValue(ctx, stateKey{}, st)
+}
+
+func stateFrom(ctx context.Context) *callState {
+	st, _ := ctx.Value(stateKey{}).(*callState)
+	return st
+}

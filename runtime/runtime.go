@@ -1,0 +1,144 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+
+	"github.com/vitte-lang/vitte-plugin/abi"
+	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
+	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine/wazeroengine"
+)
+
+// HostFunc is a function the application provides to plugins under a
+// dotted name ("compiler.ast"). A plugin reaches it through host.call,
+// with a payload of bytes; the returned bytes, or the error's message, go
+// back to the plugin. ctx is the plugin call's context.
+type HostFunc func(ctx context.Context, payload []byte) ([]byte, error)
+
+// Runtime loads and runs plugins. It is safe for concurrent use. Create it
+// with New; Close it to free every plugin it loaded.
+type Runtime struct {
+	cfg    Config
+	engine engine.Engine
+	stdout io.Writer
+	stderr io.Writer
+	logger *slog.Logger
+
+	mu        sync.RWMutex
+	hostFuncs map[string]HostFunc
+	plugins   map[*Plugin]struct{}
+	closed    bool
+}
+
+// New creates a runtime with the configuration cfg.
+func New(ctx context.Context, cfg Config) (*Runtime, error) {
+	if cfg.maxOutput == 0 && cfg.maxMemory == 0 {
+		return nil, errors.New("new runtime: the zero Config is not usable: start from NewConfig()")
+	}
+	rt := &Runtime{
+		cfg:       cfg,
+		stdout:    &lockedWriter{w: cfg.stdout},
+		stderr:    &lockedWriter{w: cfg.stderr},
+		logger:    cfg.logger,
+		hostFuncs: map[string]HostFunc{},
+		plugins:   map[*Plugin]struct{}{},
+	}
+	if rt.logger == nil {
+		rt.logger = slog.Default()
+	}
+	eng, err := wazeroengine.New(ctx, wazeroengine.Options{HostFuncs: rt.hostModule()})
+	if err != nil {
+		return nil, fmt.Errorf("new runtime: %w", err)
+	}
+	rt.engine = eng
+	return rt, nil
+}
+
+// RegisterHostFunc makes fn available to plugins as the host call name.
+// A plugin reaches it only if its manifest's [capabilities].host patterns
+// match name. Registering a name again replaces the function. It panics if
+// name is empty or fn nil: those are programming errors.
+func (r *Runtime) RegisterHostFunc(name string, fn HostFunc) {
+	if name == "" || fn == nil {
+		panic("runtime: RegisterHostFunc needs a name and a function")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hostFuncs[name] = fn
+}
+
+// HostFuncs returns the names of the registered host functions, sorted.
+func (r *Runtime) HostFuncs() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	names := make([]string, 0, len(r.hostFuncs))
+	for n := range r.hostFuncs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (r *Runtime) hostFunc(name string) (HostFunc, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	fn, ok := r.hostFuncs[name]
+	return fn, ok
+}
+
+// Close unloads every plugin still loaded (running on-unload) and frees the
+// engine.
+func (r *Runtime) Close(ctx context.Context) error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	plugins := make([]*Plugin, 0, len(r.plugins))
+	for p := range r.plugins {
+		plugins = append(plugins, p)
+	}
+	r.mu.Unlock()
+	var errs []error
+	for _, p := range plugins {
+		errs = append(errs, p.Close(ctx))
+	}
+	errs = append(errs, r.engine.Close(ctx))
+	return errors.Join(errs...)
+}
+
+func (r *Runtime) track(p *Plugin) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return errors.New("runtime is closed")
+	}
+	r.plugins[p] = struct{}{}
+	return nil
+}
+
+func (r *Runtime) untrack(p *Plugin) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.plugins, p)
+}
+
+func (r *Runtime) wasiFunc(name string) (abi.FuncType, bool) { return r.engine.WASIFunc(name) }
+
+// lockedWriter serialises writes from concurrent instances.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
