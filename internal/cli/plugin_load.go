@@ -54,4 +54,3 @@ func loadConfig(pairs []string) (runtime.LoadConfig, error) {
 	}
 	return lc, nil
 }
-
