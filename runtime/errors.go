@@ -34,7 +34,7 @@ type GuestError struct {
 	Message string
 }
 
-func (e *GuestError) Error() string { return e.Message }
+func (e *GuestError) Error() string { return "plugin error: " + e.Message }
 
 // Is makes errors.Is(err, ErrGuest) true.
 func (e *GuestError) Is(target error) bool { return target == ErrGuest }
@@ -47,7 +47,7 @@ type CallError struct {
 }
 
 func (e *CallError) Error() string {
-	return fmt.Sprintf("plugin %q: %s: %v", e.Plugin, e.Function, e.Err)
+	return fmt.Sprintf("call plugin %q function %q: %v", e.Plugin, e.Function, e.Err)
 }
 
 func (e *CallError) Unwrap() error { return e.Err }

@@ -162,6 +162,9 @@ func (r *Runtime) check(src *source) (*Inspection, *wasmbin.Module, error) {
 
 func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin, error) {
 	m := src.manifest
+	if r.isClosed() {
+		return nil, fmt.Errorf("load plugin %q: %w", m.Plugin.Name, errRuntimeClosed)
+	}
 	ins, mod, err := r.check(src)
 	if err != nil {
 		return nil, err

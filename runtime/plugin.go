@@ -194,6 +194,9 @@ func (i *instance) call(ctx context.Context, name string, input []byte) (out []b
 	cctx = withState(cctx, st)
 	ptr, n, err := abi.Lower(cctx, i.mem, i, input, 1)
 	if err != nil {
+		if isContract(err) {
+			return nil, false, fmt.Errorf("%w: pass input: %w", ErrContract, err)
+		}
 		return nil, false, classify(ctx, p.limits.timeout, st, fmt.Errorf("pass input: %w", err))
 	}
 	stack := [2]uint64{uint64(ptr), uint64(n)}
@@ -264,6 +267,17 @@ func classify(ctx context.Context, timeout time.Duration, st *callState, err err
 		return &TrapError{Message: fmt.Sprintf("plugin exited with code %d", exit.Code), cause: err}
 	}
 	return newTrap(err)
+}
+
+// isContract reports whether err is a failed ABI check (as opposed to a
+// trap inside the guest).
+func isContract(err error) bool {
+	for _, e := range []error{abi.ErrOutOfBounds, abi.ErrMisaligned, abi.ErrInvalidUTF8, abi.ErrBadTag, abi.ErrTooLarge, abi.ErrBadLevel} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // callState is what host functions need to know about the call they serve.

@@ -113,11 +113,19 @@ func (r *Runtime) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+var errRuntimeClosed = errors.New("runtime is closed")
+
+func (r *Runtime) isClosed() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.closed
+}
+
 func (r *Runtime) track(p *Plugin) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return errors.New("runtime is closed")
+		return errRuntimeClosed
 	}
 	r.plugins[p] = struct{}{}
 	return nil

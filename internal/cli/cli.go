@@ -120,17 +120,32 @@ func (e *env) logger() (*slog.Logger, error) {
 	default:
 		return nil, usageErrorf("--log-level %q: want trace, debug, info, warn or error", e.logLevel)
 	}
-	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl})), nil
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl, ReplaceAttr: dropTime})), nil
+}
+
+// dropTime removes the time from log lines: stderr is read by people, and
+// tests compare it.
+func dropTime(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.TimeKey {
+		return slog.Attr{}
+	}
+	return a
 }
 
 // runtime creates the runtime the commands use: plugin output on the
 // command's stdout and stderr, logs on stderr.
-func (e *env) runtime(ctx context.Context) (*runtime.Runtime, error) {
+// A command whose stdout carries a result sends the plugin's stdout to
+// stderr (pluginStdoutToStderr).
+func (e *env) runtime(ctx context.Context, pluginStdoutToStderr bool) (*runtime.Runtime, error) {
 	l, err := e.logger()
 	if err != nil {
 		return nil, err
 	}
-	cfg := runtime.NewConfig().WithStdout(e.stdout).WithStderr(e.stderr).WithLogger(l)
+	out := e.stdout
+	if pluginStdoutToStderr {
+		out = e.stderr
+	}
+	cfg := runtime.NewConfig().WithStdout(out).WithStderr(e.stderr).WithLogger(l)
 	return runtime.New(ctx, cfg)
 }
 

@@ -54,7 +54,7 @@ status is 1.`,
 			if err != nil {
 				return err
 			}
-			rt, err := e.runtime(ctx)
+			rt, err := e.runtime(ctx, true)
 			if err != nil {
 				return classify(err)
 			}

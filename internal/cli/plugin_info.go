@@ -126,7 +126,7 @@ and the exit status is 3.`,
   vitte plugin info --json testdata/wasm/hello-c | jq .handlers`,
 		Args: args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			rt, err := e.runtime(cmd.Context())
+			rt, err := e.runtime(cmd.Context(), true)
 			if err != nil {
 				return classify(err)
 			}

@@ -27,7 +27,7 @@ non-zero exit status.`,
 			if err != nil {
 				return err
 			}
-			rt, err := e.runtime(ctx)
+			rt, err := e.runtime(ctx, false)
 			if err != nil {
 				return classify(err)
 			}

@@ -19,7 +19,7 @@ problem on stderr and exits 3.`,
 		Args:    args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			ctx := cmd.Context()
-			rt, err := e.runtime(ctx)
+			rt, err := e.runtime(ctx, true)
 			if err != nil {
 				return classify(err)
 			}
