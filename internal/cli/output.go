@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Exit codes, documented in README.md and docs/cli.md.
@@ -51,7 +52,10 @@ func report(stderr io.Writer, err error) int {
 	if errors.As(err, &ee) {
 		code, hints = ee.code, ee.hints
 	}
-	fmt.Fprintf(stderr, "vitte: error: %v\n", err)
+	// Continuation lines of a multi-problem error are indented under the
+	// first.
+	msg := strings.ReplaceAll(strings.TrimRight(err.Error(), "\n"), "\n", "\n\t")
+	fmt.Fprintf(stderr, "vitte: error: %s\n", msg)
 	for _, h := range hints {
 		fmt.Fprintf(stderr, "vitte: hint: %s\n", h)
 	}
