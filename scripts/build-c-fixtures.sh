@@ -41,24 +41,24 @@ if [ "${#missing[@]}" -ne 0 ]; then
 fi
 
 # Debian's wasi-libc lives in /usr/include/wasm32-wasi and /usr/lib/wasm32-wasi.
-# With --sysroot=/usr, clang would also search the host's /usr/include and
-# /usr/local/include; a sysroot of two symlinks keeps it to wasi-libc.
-sysroot=$(mktemp -d)
-trap 'rm -rf "$sysroot"' EXIT
-mkdir -p "$sysroot/include" "$sysroot/lib"
-ln -s /usr/include/wasm32-wasi "$sysroot/include/wasm32-wasi"
-ln -s /usr/lib/wasm32-wasi "$sysroot/lib/wasm32-wasi"
+# With --sysroot=/usr alone, clang would also search the host's /usr/include and
+# /usr/local/include; -nostdlibinc drops those, -idirafter puts wasi-libc back
+# after clang's own headers (the order a normal sysroot gives). Linking finds
+# /usr/lib/wasm32-wasi through --sysroot=/usr.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0
 
 cflags=(
     --target=wasm32-wasi
-    --sysroot="$sysroot"
+    --sysroot=/usr
+    -nostdlibinc
+    -idirafter /usr/include/wasm32-wasi
     -O2
     -Wall -Wextra -Werror
     -I adapters/c
     -ffile-prefix-map="$PWD"=.
-    -ffile-prefix-map="$sysroot"=/sysroot
     -Wl,--stack-first
     -Wl,--strip-debug
 )
@@ -117,7 +117,7 @@ check_exports() {
 # build <dir> <name> <model>: compiles <dir>/<name>.c into <dir>/<name>.wasm.
 build() {
     local dir=$1 name=$2 model=$3 out=$1/$2.wasm tmp
-    tmp=$(mktemp "$sysroot/out.XXXXXX")
+    tmp=$(mktemp "$work/out.XXXXXX")
     echo "build-c-fixtures: $dir/$name.c -> $out ($model)"
     if [ "$model" = reactor ]; then
         "$CC" "${cflags[@]}" -mexec-model=reactor -o "$tmp" "$dir/$name.c"

@@ -15,8 +15,10 @@
  *
  * Build (see adapters/c/README.md for the plugin.toml to write next to it):
  *
- *     clang-16 --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 \
- *         -I adapters/c -Wl,--stack-first -o greet.wasm greet.c
+ *     clang-16 --target=wasm32-wasi --sysroot=/usr \
+ *         -nostdlibinc -idirafter /usr/include/wasm32-wasi \
+ *         -mexec-model=reactor -O2 -I adapters/c \
+ *         -Wl,--stack-first -Wl,--strip-debug -o greet.wasm greet.c
  *
  * # How the header is put together
  *

@@ -3,8 +3,10 @@
  *
  * Build it from the repository root (see adapters/c/README.md):
  *
- *   clang-16 --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 \
- *       -I adapters/c -Wl,--stack-first -Wl,--strip-debug \
+ *   clang-16 --target=wasm32-wasi --sysroot=/usr \
+ *       -nostdlibinc -idirafter /usr/include/wasm32-wasi \
+ *       -mexec-model=reactor -O2 -I adapters/c \
+ *       -Wl,--stack-first -Wl,--strip-debug \
  *       -o adapters/c/example/example.wasm adapters/c/example/example.c
  */
 #include <ctype.h>
