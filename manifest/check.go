@@ -285,8 +285,6 @@ func checkExportName(s string) error {
 		return fmt.Errorf("%s is a lifecycle hook, not a handler", quote(s))
 	case s == "memory", strings.HasPrefix(s, "cabi_"), strings.HasPrefix(s, "_"):
 		return fmt.Errorf("%s is reserved for the module's internals, not a handler", quote(s))
-	case strings.ContainsAny(s, " \t"):
-		return fmt.Errorf("invalid export name %s: must not contain spaces", quote(s))
 	}
 	return nil
 }

@@ -45,6 +45,9 @@ func (p *spdxParser) parse() error {
 		return err
 	}
 	if p.tok != "" {
+		if p.tok == "+" {
+			return errors.New(`"+" must follow a license identifier, without a space`)
+		}
 		if isLowerOperator(p.tok) {
 			return fmt.Errorf("operator %q must be upper-case", p.tok)
 		}
@@ -183,7 +186,11 @@ func (p *spdxParser) license(tok string) error {
 func (p *spdxParser) id(tok, what string) error {
 	switch tok {
 	case "", "(", ")", "AND", "OR", "WITH":
-		return fmt.Errorf("expected a %s, found %s", what, describeToken(tok))
+		article := "a"
+		if strings.ContainsRune("aeiou", rune(what[0])) {
+			article = "an"
+		}
+		return fmt.Errorf("expected %s %s, found %s", article, what, describeToken(tok))
 	}
 	switch strings.ToUpper(tok) {
 	case "AND", "OR", "WITH":
