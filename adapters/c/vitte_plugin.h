@@ -47,8 +47,9 @@
  *       Names starting with `_` or `cabi_`, and "on-load", "on-unload",
  *       "memory", are not handlers: do not use them.
  *   VITTE_ON_LOAD { ... }
- *       Exports `on-load` () -> i32, result<_, string>. Call vp_return_error()
- *       to refuse the load; any ok bytes are dropped.
+ *       Exports `on-load` () -> i32, result<_, string>, and
+ *       `cabi_post_on-load`. Call vp_return_error() to refuse the load; any
+ *       ok bytes are dropped.
  *   VITTE_ON_UNLOAD { ... }
  *       Exports `on-unload` () -> ().
  *
@@ -75,8 +76,10 @@
  * # Host imports
  *
  *   void vp_log(vp_log_level level, const char *fmt, ...)
- *       host.log. Levels VP_LOG_TRACE, _DEBUG, _INFO, _WARN, _ERROR. Always
- *       granted; the host may rate-limit.
+ *   void vp_log_bytes(vp_log_level level, const char *msg, size_t len)
+ *       host.log, printf-formatted or as is. Levels VP_LOG_TRACE, _DEBUG,
+ *       _INFO, _WARN, _ERROR. Messages must be UTF-8. Always granted; the
+ *       host may rate-limit.
  *   bool vp_config_get(const char *key, char **out, size_t *out_len)
  *       host.config-get. true and a NUL-terminated copy in *out when the key is
  *       set; false when it is not. out_len may be NULL.
@@ -90,19 +93,25 @@
  *                        const vp_http_header *headers, size_t headers_len,
  *                        const void *body, size_t body_len,
  *                        vp_http_response *resp, char **err, size_t *err_len)
- *       http.request. Granted per destination by [capabilities].net. Free the
- *       response with vp_http_response_free().
+ *       http.request. Granted per destination by [capabilities].net. Build
+ *       headers with vp_header(name, value). On true, *resp holds status,
+ *       headers (vp_http_header: name, name_len, value, value_len, not
+ *       NUL-terminated) and body: free it with vp_http_response_free(). On
+ *       false, *err holds the NUL-terminated message. err and err_len may be
+ *       NULL.
  *
  * The raw imports are declared too, with every pointer as a uint32_t guest
- * address: vp_abi_log, vp_abi_config_get, vp_abi_call, vp_abi_http_request.
- * Prefer the wrappers; the raw ones exist for tests that break the ABI on
- * purpose.
+ * address: vp_abi_log, vp_abi_config_get, vp_abi_call, vp_abi_http_request,
+ * with the result areas vp_abi_area (12 bytes) and vp_abi_http_area (24
+ * bytes), and VP_ADDR(p) for a pointer's guest address. Prefer the wrappers;
+ * the raw ones exist for tests that break the ABI on purpose.
  *
  * # Memory ownership
  *
  *   - The input of a handler is allocated by the host through cabi_realloc
  *     and belongs to the kit, which frees it when the body returns (unless
- *     vp_return_input() handed it back as the output). Copy what you keep.
+ *     vp_return_input() handed it back as the output). Copy what you keep;
+ *     you may modify it in place.
  *   - Output and error buffers belong to the kit from the vp_return_* call on;
  *     they are freed when the host calls cabi_post_<name> (or, if the host
  *     never does, at the start of the next entry point).
@@ -221,13 +230,18 @@ typedef struct {
 } vp_abi_http_area;
 
 _Static_assert(sizeof(void *) == 4, "wasm32 only");
-_Static_assert(sizeof(vp_abi_area) == 12 && _Alignof(vp_abi_area) == 4, "result area layout");
-_Static_assert(offsetof(vp_abi_area, ptr) == 4 && offsetof(vp_abi_area, len) == 8, "result area layout");
-_Static_assert(sizeof(vp_abi_http_area) == 24 && _Alignof(vp_abi_http_area) == 4, "http area layout");
-_Static_assert(offsetof(vp_abi_http_area, u.ok.status) == 4 && offsetof(vp_abi_http_area, u.ok.headers_ptr) == 8 &&
-                   offsetof(vp_abi_http_area, u.ok.body_len) == 20 && offsetof(vp_abi_http_area, u.err.len) == 8,
-               "http area layout");
-_Static_assert(sizeof(vp_http_header) == 16 && offsetof(vp_http_header, value) == 8, "tuple<string, string> layout");
+_Static_assert(sizeof(vp_abi_area) == 12, "result area layout");
+_Static_assert(_Alignof(vp_abi_area) == 4, "result area layout");
+_Static_assert(offsetof(vp_abi_area, ptr) == 4, "result area layout");
+_Static_assert(offsetof(vp_abi_area, len) == 8, "result area layout");
+_Static_assert(sizeof(vp_abi_http_area) == 24, "http area layout");
+_Static_assert(_Alignof(vp_abi_http_area) == 4, "http area layout");
+_Static_assert(offsetof(vp_abi_http_area, u.ok.status) == 4, "http area layout");
+_Static_assert(offsetof(vp_abi_http_area, u.ok.headers_ptr) == 8, "http area layout");
+_Static_assert(offsetof(vp_abi_http_area, u.ok.body_len) == 20, "http area layout");
+_Static_assert(offsetof(vp_abi_http_area, u.err.len) == 8, "http area layout");
+_Static_assert(sizeof(vp_http_header) == 16, "tuple<string, string> layout");
+_Static_assert(offsetof(vp_http_header, value) == 8, "tuple<string, string> layout");
 _Static_assert(_Alignof(max_align_t) >= 16, "malloc must align to 16");
 
 /* ------------------------------------------------------------------------ */
@@ -287,6 +301,7 @@ static inline void *vp_default_realloc(void *old_ptr, size_t old_size, size_t al
 }
 
 #ifndef VP_CUSTOM_CABI_REALLOC
+void *cabi_realloc(void *old_ptr, size_t old_size, size_t align, size_t new_size);
 VP__WEAK VP__EXPORT("cabi_realloc")
 void *cabi_realloc(void *old_ptr, size_t old_size, size_t align, size_t new_size) {
     return vp_default_realloc(old_ptr, old_size, align, new_size);
@@ -397,6 +412,8 @@ static inline vp_abi_area *vp__end(vp__call *c, vp__call *saved, int kind) {
  */
 #define VITTE_HANDLER_NAMED(ident, name)                                             \
     static void vp__body_##ident(void);                                              \
+    vp_abi_area *vp__export_##ident(const uint8_t *ptr, size_t len);                 \
+    void vp__post_##ident(vp_abi_area *r);                                           \
     VP__EXPORT(name) vp_abi_area *vp__export_##ident(const uint8_t *ptr, size_t len) { \
         vp__call c_, *saved_ = vp__g.current;                                        \
         vp__begin(&c_, ptr, len);                                                    \
@@ -415,6 +432,8 @@ static inline vp_abi_area *vp__end(vp__call *c, vp__call *saved, int kind) {
 /* VITTE_ON_LOAD { body }: exports "on-load"; vp_return_error() refuses the load. */
 #define VITTE_ON_LOAD                                              \
     static void vp__on_load_body(void);                            \
+    vp_abi_area *vp__on_load(void);                                \
+    void vp__post_on_load(vp_abi_area *r);                         \
     VP__EXPORT("on-load") vp_abi_area *vp__on_load(void) {         \
         vp__call c_, *saved_ = vp__g.current;                      \
         vp__begin(&c_, NULL, 0);                                   \
@@ -430,6 +449,7 @@ static inline vp_abi_area *vp__end(vp__call *c, vp__call *saved, int kind) {
 /* VITTE_ON_UNLOAD { body }: exports "on-unload"; it returns nothing. */
 #define VITTE_ON_UNLOAD                                    \
     static void vp__on_unload_body(void);                  \
+    void vp__on_unload(void);                              \
     VP__EXPORT("on-unload") void vp__on_unload(void) {     \
         vp__call c_, *saved_ = vp__g.current;              \
         vp__begin(&c_, NULL, 0);                           \
