@@ -1,0 +1,197 @@
+package runtime_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/vitte-lang/vitte-plugin/runtime"
+)
+
+// The benchmarks come in families whose last name element says what runs:
+// vitte (this runtime), wazero (raw wazero calling the same export of the
+// same module, with the ABI done by hand and no checks), native (a Go
+// function doing the same work). scripts/bench-table.sh turns a run into a
+// table of medians and ratios to raw wazero; docs/benchmarks.md has the
+// latest one.
+
+var benchSizes = []struct {
+	name    string
+	handler string
+	size    int
+}{
+	{"empty", "empty", 0},
+	{"echo-1KiB", "echo", 1 << 10},
+	{"echo-1MiB", "echo", 1 << 20},
+}
+
+func BenchmarkCall(b *testing.B) {
+	ctx := context.Background()
+	for _, s := range benchSizes {
+		input := bytes.Repeat([]byte("a"), s.size)
+		b.Run(s.name+"/vitte", func(b *testing.B) {
+			rt, err := runtime.New(ctx, runtime.NewConfig().WithLogger(slog.New(slog.DiscardHandler)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer rt.Close(ctx)
+			p, err := rt.Load(ctx, fixture("hello-c"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(s.size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := p.Call(ctx, s.handler, input); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(s.name+"/wazero", func(b *testing.B) {
+			r, mod := rawWazero(b, ctx)
+			defer r.Close(ctx)
+			realloc, fn := mod.ExportedFunction("cabi_realloc"), mod.ExportedFunction(s.handler)
+			post := mod.ExportedFunction("cabi_post_" + s.handler)
+			mem := mod.Memory()
+			stack := make([]uint64, 4)
+			b.SetBytes(int64(s.size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				var ptr uint32
+				if len(input) > 0 {
+					stack[0], stack[1], stack[2], stack[3] = 0, 0, 1, uint64(len(input))
+					if err := realloc.CallWithStack(ctx, stack); err != nil {
+						b.Fatal(err)
+					}
+					ptr = uint32(stack[0])
+					mem.Write(ptr, input)
+				}
+				stack[0], stack[1] = uint64(ptr), uint64(len(input))
+				if err := fn.CallWithStack(ctx, stack); err != nil {
+					b.Fatal(err)
+				}
+				ret := uint32(stack[0])
+				area, _ := mem.Read(ret, 12)
+				out, _ := mem.Read(binary.LittleEndian.Uint32(area[4:]), binary.LittleEndian.Uint32(area[8:]))
+				_ = append([]byte(nil), out...)
+				if post != nil {
+					stack[0] = uint64(ret)
+					if err := post.CallWithStack(ctx, stack); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+		b.Run(s.name+"/native", func(b *testing.B) {
+			b.SetBytes(int64(s.size))
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := nativeHandler(s.handler, input)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = out
+			}
+		})
+	}
+}
+
+// nativeHandler is the Go equivalent of the fixture's handlers: the input
+// copied in, the output copied out.
+//
+//go:noinline
+func nativeHandler(name string, input []byte) ([]byte, error) {
+	in := append([]byte(nil), input...)
+	if name == "empty" {
+		return []byte{}, nil
+	}
+	return append([]byte(nil), in...), nil
+}
+
+// BenchmarkLoad measures a cold load: read, check, compile, instantiate,
+// on-load, then unload.
+func BenchmarkLoad(b *testing.B) {
+	ctx := context.Background()
+	b.Run("hello-c/vitte", func(b *testing.B) {
+		rt, err := runtime.New(ctx, runtime.NewConfig().WithLogger(slog.New(slog.DiscardHandler)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer rt.Close(ctx)
+		b.ReportAllocs()
+		for b.Loop() {
+			p, err := rt.Load(ctx, fixture("hello-c"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := p.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("hello-c/wazero", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			wasm, err := os.ReadFile(fixture("hello-c") + "/hello-c.wasm")
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := wazero.NewRuntime(ctx)
+			stubHost(b, ctx, r)
+			cm, err := r.CompileModule(ctx, wasm)
+			if err != nil {
+				b.Fatal(err)
+			}
+			mod, err := r.InstantiateModule(ctx, cm, wazero.NewModuleConfig().WithStartFunctions("_initialize"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := mod.ExportedFunction("on-load").Call(ctx); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := mod.ExportedFunction("on-unload").Call(ctx); err != nil {
+				b.Fatal(err)
+			}
+			r.Close(ctx)
+		}
+	})
+}
+
+func rawWazero(b *testing.B, ctx context.Context) (wazero.Runtime, api.Module) {
+	wasm, err := os.ReadFile(fixture("hello-c") + "/hello-c.wasm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := wazero.NewRuntime(ctx)
+	stubHost(b, ctx, r)
+	mod, err := r.InstantiateWithConfig(ctx, wasm, wazero.NewModuleConfig().WithStdout(io.Discard).WithStartFunctions("_initialize"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r, mod
+}
+
+// stubHost provides the fixture's imports with functions that do nothing.
+func stubHost(b *testing.B, ctx context.Context, r wazero.Runtime) {
+	wasi_snapshot_preview1.MustInstantiate(ctx, r)
+	i32 := api.ValueTypeI32
+	nop := api.GoModuleFunc(func(context.Context, api.Module, []uint64) {})
+	_, err := r.NewHostModuleBuilder("vitte:plugin/host@1.0.0").
+		NewFunctionBuilder().WithGoModuleFunction(nop, []api.ValueType{i32, i32, i32}, nil).Export("log").
+		NewFunctionBuilder().WithGoModuleFunction(nop, []api.ValueType{i32, i32, i32}, nil).Export("config-get").
+		NewFunctionBuilder().WithGoModuleFunction(nop, []api.ValueType{i32, i32, i32, i32, i32}, nil).Export("call").
+		Instantiate(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+}
