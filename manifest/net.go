@@ -89,7 +89,10 @@ func parseNetPattern(s string) (NetPattern, error) {
 		p.Prefix = prefix
 	} else if strings.Count(s, ":") > 1 {
 		prefix, err := parseIP(s)
-		if err != nil || !prefix.Addr().Is6() {
+		if err != nil && strings.Contains(s, "/") {
+			return p, err
+		}
+		if err != nil {
 			return p, errors.New(`invalid IPv6 address (put it in brackets when a port follows, like "[2001:db8::1]:443")`)
 		}
 		p.Prefix = prefix
