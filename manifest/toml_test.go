@@ -37,8 +37,8 @@ func TestParse_toml(t *testing.T) {
 			with: "[exports.greet]\n" + header,
 		},
 		{
-			name: "CRLF line endings",
-			with: strings.ReplaceAll(header+"nme = 1\n", "\n", "\r\n"),
+			name:     "CRLF line endings",
+			with:     strings.ReplaceAll(header+"nme = 1\n", "\n", "\r\n"),
 			expected: "plugin.toml:6:1: plugin.nme: unknown key",
 		},
 		{
@@ -111,8 +111,8 @@ func TestParse_toml(t *testing.T) {
 			expected: "plugin.toml:6:1: plugin.name: already defined at line 2 as a string: dotted keys cannot add to it",
 		},
 		{
-			name: "array of tables: header into the last element",
-			with: header + "[[capabilities.fs]]\npath = \"/a\"\n[capabilities.fs.mode]\n",
+			name:     "array of tables: header into the last element",
+			with:     header + "[[capabilities.fs]]\npath = \"/a\"\n[capabilities.fs.mode]\n",
 			expected: "plugin.toml:8:1: capabilities.fs[0].mode: expected a string, found table",
 		},
 		{
