@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/pelletier/go-toml/v2/unstable"
 )
@@ -180,7 +181,7 @@ func parseDocument(data []byte) *document {
 
 	var p unstable.Parser // KeepComments is false: no comment nodes
 	p.Reset(data)
-	cur, curPath := d.root, ""
+	cur, curPath := d.root, (*keyPath)(nil)
 	for p.NextExpression() {
 		e := p.Expression()
 		switch e.Kind {
@@ -189,7 +190,7 @@ func parseDocument(data []byte) *document {
 				continue // under a table header that was refused
 			}
 			segs := d.segments(e.Key())
-			v := d.value(e.Value(), d.valueOff(e), joinPath(curPath, segs))
+			v := d.value(e.Value(), d.valueOff(e), curPath.keys(segs))
 			d.setKey(cur, curPath, segs, v)
 		case unstable.Table, unstable.ArrayTable:
 			segs := d.segments(e.Key())
@@ -264,7 +265,7 @@ func (d *document) valueOff(kv *unstable.Node) int {
 
 // value converts a value node. off is its offset, needed for arrays, which
 // carry no range; path names it in problems.
-func (d *document) value(n *unstable.Node, off int, path string) *tvalue {
+func (d *document) value(n *unstable.Node, off int, path *keyPath) *tvalue {
 	v := &tvalue{off: off, keyOff: -1, str: string(n.Data)}
 	switch n.Kind {
 	case unstable.String:
@@ -283,14 +284,14 @@ func (d *document) value(n *unstable.Node, off int, path string) *tvalue {
 			if c.Kind != unstable.Array {
 				coff = int(c.Raw.Offset)
 			}
-			v.elems = append(v.elems, d.value(c, coff, path+"["+strconv.Itoa(i)+"]"))
+			v.elems = append(v.elems, d.value(c, coff, path.elem(i)))
 		}
 	case unstable.InlineTable:
 		t := newTable(defInline, off, -1)
 		for it := n.Children(); it.Next(); {
 			kv := it.Node()
 			segs := d.segments(kv.Key())
-			d.setKey(t, path, segs, d.value(kv.Value(), d.valueOff(kv), joinPath(path, segs)))
+			d.setKey(t, path, segs, d.value(kv.Value(), d.valueOff(kv), path.keys(segs)))
 		}
 		seal(t)
 		return t
@@ -300,33 +301,33 @@ func (d *document) value(n *unstable.Node, off int, path string) *tvalue {
 	return v
 }
 
+// seal closes t and the tables dotted keys made in it. Inline tables in it
+// are sealed already.
 func seal(t *tvalue) {
 	t.sealed = true
 	for _, v := range t.fields {
-		if v.kind == vTable {
+		if v.kind == vTable && !v.sealed {
 			seal(v)
 		}
 	}
 }
 
 // setKey sets the dotted key segs to v in table t, named path.
-func (d *document) setKey(t *tvalue, path string, segs []segment, v *tvalue) {
-	for _, s := range segs[:len(segs)-1] {
-		path = joinKey(path, s.name)
+func (d *document) setKey(t *tvalue, path *keyPath, segs []segment, v *tvalue) {
+	for i, s := range segs[:len(segs)-1] {
 		child := t.fields[s.name]
 		if child == nil {
 			child = newTable(defDotted, s.off, s.off)
 			t.add(s.name, child)
 		} else if child.kind != vTable || child.sealed || child.def != defDotted {
-			d.problem(s.off, path, d.conflict(child, "dotted keys cannot add to it"))
+			d.problem(s.off, path.keys(segs[:i+1]).String(), d.conflict(child, "dotted keys cannot add to it"))
 			return
 		}
 		t = child
 	}
 	s := segs[len(segs)-1]
-	path = joinKey(path, s.name)
 	if prev := t.fields[s.name]; prev != nil {
-		d.problem(s.off, path, fmt.Sprintf("duplicate key: already defined at line %d", d.line(prev.pos())))
+		d.problem(s.off, path.keys(segs).String(), fmt.Sprintf("duplicate key: already defined at line %d", d.line(prev.pos())))
 		return
 	}
 	v.keyOff = s.off
@@ -335,10 +336,10 @@ func (d *document) setKey(t *tvalue, path string, segs []segment, v *tvalue) {
 
 // header opens the table named by a [header] or [[header]] at off. It
 // returns the table and its path, or nil if the header is refused.
-func (d *document) header(segs []segment, off int, array bool) (*tvalue, string) {
-	t, path := d.root, ""
+func (d *document) header(segs []segment, off int, array bool) (*tvalue, *keyPath) {
+	t, path := d.root, (*keyPath)(nil)
 	for i, s := range segs {
-		path = joinKey(path, s.name)
+		path = path.key(s.name)
 		child := t.fields[s.name]
 		if i < len(segs)-1 {
 			if child == nil {
@@ -348,10 +349,10 @@ func (d *document) header(segs []segment, off int, array bool) (*tvalue, string)
 			switch {
 			case child.kind == vArray && child.aot:
 				t = child.elems[len(child.elems)-1]
-				path += "[" + strconv.Itoa(len(child.elems)-1) + "]"
+				path = path.elem(len(child.elems) - 1)
 			case child.kind != vTable || child.sealed:
-				d.problem(off, path, d.conflict(child, "a table header cannot add to it"))
-				return nil, ""
+				d.problem(off, path.String(), d.conflict(child, "a table header cannot add to it"))
+				return nil, nil
 			default:
 				t = child
 			}
@@ -362,12 +363,12 @@ func (d *document) header(segs []segment, off int, array bool) (*tvalue, string)
 				child = &tvalue{kind: vArray, aot: true, off: off, keyOff: s.off}
 				t.add(s.name, child)
 			} else if child.kind != vArray || !child.aot {
-				d.problem(off, path, d.conflict(child, "[[...]] cannot append to it"))
-				return nil, ""
+				d.problem(off, path.String(), d.conflict(child, "[[...]] cannot append to it"))
+				return nil, nil
 			}
 			elem := newTable(defHeader, off, -1)
 			child.elems = append(child.elems, elem)
-			return elem, path + "[" + strconv.Itoa(len(child.elems)-1) + "]"
+			return elem, path.elem(len(child.elems) - 1)
 		}
 		if child == nil {
 			child = newTable(defHeader, off, s.off)
@@ -375,13 +376,13 @@ func (d *document) header(segs []segment, off int, array bool) (*tvalue, string)
 			return child, path
 		}
 		if child.kind != vTable || child.def != defImplicit {
-			d.problem(off, path, fmt.Sprintf("duplicate table: already defined at line %d", d.line(child.pos())))
-			return nil, ""
+			d.problem(off, path.String(), fmt.Sprintf("duplicate table: already defined at line %d", d.line(child.pos())))
+			return nil, nil
 		}
 		child.def, child.off, child.keyOff = defHeader, off, s.off
 		return child, path
 	}
-	return nil, "" // unreachable: a header has at least one segment
+	return nil, nil // unreachable: a header has at least one segment
 }
 
 // conflict explains why an existing value cannot be added to.
@@ -399,12 +400,43 @@ func (d *document) conflict(v *tvalue, why string) string {
 	}
 }
 
-// joinPath returns the path of the dotted key segs under path.
-func joinPath(path string, segs []segment) string {
+// keyPath names a value for problems: "capabilities.fs[1].mode". It is a
+// linked list, rendered only when a problem is reported, so that naming
+// deeply nested values costs nothing. The root is nil.
+type keyPath struct {
+	parent *keyPath
+	name   string
+	index  int // of an array element; -1 for a key
+}
+
+func (p *keyPath) key(k string) *keyPath { return &keyPath{parent: p, name: k, index: -1} }
+func (p *keyPath) elem(i int) *keyPath   { return &keyPath{parent: p, index: i} }
+
+// keys returns the path of the dotted key segs under p.
+func (p *keyPath) keys(segs []segment) *keyPath {
 	for _, s := range segs {
-		path = joinKey(path, s.name)
+		p = p.key(s.name)
 	}
-	return path
+	return p
+}
+
+func (p *keyPath) String() string {
+	var parts []*keyPath
+	for ; p != nil; p = p.parent {
+		parts = append(parts, p)
+	}
+	var b strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		switch p := parts[i]; {
+		case p.index >= 0:
+			b.WriteString("[" + strconv.Itoa(p.index) + "]")
+		case b.Len() == 0:
+			b.WriteString(joinKey("", p.name))
+		default:
+			b.WriteString("." + joinKey("", p.name))
+		}
+	}
+	return b.String()
 }
 
 // joinKey returns the path of key under path, quoting key unless it is a

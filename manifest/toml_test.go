@@ -24,8 +24,8 @@ func TestParse_toml(t *testing.T) {
 			with: "plugin = { name = \"hello\", version = \"0.1.0\", kind = \"go\", module = \"m.wasm\" }\n",
 		},
 		{
-			name: "sub-table before its parent",
-			with: header[len("[plugin]\n"):] + "", // keys at the root: not the plugin table
+			name: "keys at the root",
+			with: header[len("[plugin]\n"):],
 			expected: "plugin.toml:1:1: name: unknown key\n" +
 				"plugin.toml:2:1: version: unknown key\n" +
 				"plugin.toml:3:1: kind: unknown key\n" +
