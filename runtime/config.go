@@ -3,8 +3,10 @@ package runtime
 import (
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
+	"github.com/vitte-lang/vitte-plugin/capabilities"
 	"github.com/vitte-lang/vitte-plugin/manifest"
 )
 
@@ -18,6 +20,8 @@ const (
 	DefaultUnloadTimeout = 5 * time.Second  // on-unload, when the plugin's own timeout is longer
 	maxLogMessage        = 64 << 10         // longer host.log messages are truncated
 	maxManifestSize      = 1 << 20          // plugin.toml is refused past this
+	DefaultLogRate       = 100              // host.log messages a second, per plugin
+	DefaultLogBurst      = 200              // host.log burst, per plugin
 )
 
 // Config configures a Runtime. It is immutable: each With method returns a
@@ -31,6 +35,13 @@ type Config struct {
 	maxOutput      uint64
 	maxModuleSize  int64
 	instances      int
+	auditor        capabilities.Auditor
+	auditAllowed   bool
+	lookupEnv      func(string) (string, bool)
+	deterministic  bool
+	seed           int64
+	logRate        float64
+	logBurst       int
 }
 
 // NewConfig returns the default configuration: plugin stdout and stderr are
@@ -45,7 +56,51 @@ func NewConfig() Config {
 		maxOutput:     DefaultMaxOutput,
 		maxModuleSize: DefaultMaxModuleSize,
 		instances:     1,
+		lookupEnv:     os.LookupEnv,
+		logRate:       DefaultLogRate,
+		logBurst:      DefaultLogBurst,
 	}
+}
+
+// WithAuditor sends capability decisions to a (denials only, unless
+// WithAuditAllowed). The default records nothing.
+func (c Config) WithAuditor(a capabilities.Auditor) Config {
+	c.auditor = a
+	return c
+}
+
+// WithAuditAllowed also records the decisions that allowed something.
+func (c Config) WithAuditAllowed(on bool) Config {
+	c.auditAllowed = on
+	return c
+}
+
+// WithEnvironment sets where the values of granted environment variables
+// come from (default: os.LookupEnv). A plugin only ever sees the variables
+// it requested and was granted.
+func (c Config) WithEnvironment(lookup func(name string) (string, bool)) Config {
+	if lookup == nil {
+		lookup = func(string) (string, bool) { return "", false }
+	}
+	c.lookupEnv = lookup
+	return c
+}
+
+// WithDeterministic makes every plugin's clocks fixed and its random
+// source seeded with seed, so that runs are reproducible. The default is
+// the real clocks and crypto/rand.
+func (c Config) WithDeterministic(seed int64) Config {
+	c.deterministic, c.seed = true, seed
+	return c
+}
+
+// WithLogRate limits each plugin's host.log to perSecond messages a
+// second, with bursts of burst; messages past it are dropped and counted,
+// and the count is logged once the flood stops (default DefaultLogRate,
+// DefaultLogBurst). A rate of 0 or less disables the limit.
+func (c Config) WithLogRate(perSecond float64, burst int) Config {
+	c.logRate, c.logBurst = perSecond, max(burst, 1)
+	return c
 }
 
 // WithStdout sends the plugins' standard output to w (default: discarded).
@@ -115,6 +170,15 @@ func (c Config) WithInstances(n int) Config {
 // Config. The zero value is the default: no configuration overrides.
 type LoadConfig struct {
 	config map[string]string
+	grants capabilities.Grants
+}
+
+// WithGrants sets what the plugin is allowed beyond computing, logging and
+// writing to stdout/stderr. What it gets is the intersection of its
+// manifest's [capabilities] request and g. The default grants nothing.
+func (c LoadConfig) WithGrants(g capabilities.Grants) LoadConfig {
+	c.grants = g
+	return c
 }
 
 // NewLoadConfig returns the default load configuration.

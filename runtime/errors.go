@@ -77,3 +77,11 @@ func newTrap(err error) *TrapError {
 	msg = strings.TrimSuffix(msg, " (recovered by wazero)")
 	return &TrapError{Message: msg, Trace: trace, cause: err}
 }
+
+// deniedError marks a call that failed after a capability was denied
+// during it: errors.Is(err, ErrPermission) is true, and the message is the
+// call's own.
+type deniedError struct{ err error }
+
+func (e *deniedError) Error() string   { return e.err.Error() + " (after a permission was denied)" }
+func (e *deniedError) Unwrap() []error { return []error{e.err, ErrPermission} }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/vitte-lang/vitte-plugin/capabilities"
 	"github.com/vitte-lang/vitte-plugin/runtime"
 )
 
@@ -48,7 +49,8 @@ func Example() {
 }
 
 // Give plugins a function of the application, reachable through host.call
-// by plugins whose manifest asks for it ([capabilities].host = ["test.*"]).
+// by plugins whose manifest asks for it ([capabilities].host = ["test.*"])
+// and that were granted it.
 func ExampleRuntime_RegisterHostFunc() {
 	ctx := context.Background()
 	rt, err := runtime.New(ctx, runtime.NewConfig().WithLogger(slog.New(slog.DiscardHandler)))
@@ -59,7 +61,8 @@ func ExampleRuntime_RegisterHostFunc() {
 	rt.RegisterHostFunc("test.version", func(ctx context.Context, payload []byte) ([]byte, error) {
 		return []byte("v1.2.3 (asked with " + string(payload) + ")"), nil
 	})
-	p, err := rt.Load(ctx, "../testdata/wasm/hello-c")
+	grants := capabilities.NewGrants().WithHostCall("test.version")
+	p, err := rt.LoadWithConfig(ctx, "../testdata/wasm/hello-c", runtime.NewLoadConfig().WithGrants(grants))
 	if err != nil {
 		panic(err)
 	}

@@ -75,6 +75,13 @@ func (r *Runtime) hostLog(ctx context.Context, c engine.Caller, stack []uint64) 
 		return refuse(st, abi.FuncLog, fmt.Errorf("message at 0x%x: %w", ptr, abi.ErrInvalidUTF8))
 	}
 	p := st.inst.p
+	ok, dropped := p.logLimit.allow()
+	if !ok {
+		return nil
+	}
+	if dropped > 0 {
+		p.logger.LogAttrs(ctx, slog.LevelWarn, "log messages dropped by the rate limit", slog.Int("dropped", dropped))
+	}
 	attrs := []slog.Attr{slog.String("function", st.fn)}
 	if truncated {
 		attrs = append(attrs, slog.Int("truncated_from", int(n)))
@@ -127,7 +134,7 @@ func (r *Runtime) hostCall(ctx context.Context, c engine.Caller, stack []uint64)
 	if err != nil {
 		return refuse(st, abi.FuncCall, err)
 	}
-	out, callErr := r.dispatch(ctx, p, name, payload)
+	out, callErr := r.dispatch(ctx, st, name, payload)
 	tag, body := byte(abi.TagOK), out
 	if callErr != nil {
 		tag, body = abi.TagErr, []byte(callErr.Error())
@@ -140,10 +147,19 @@ func (r *Runtime) hostCall(ctx context.Context, c engine.Caller, stack []uint64)
 
 // dispatch runs the host function name for plugin p, if its manifest asked
 // for it and the application registered it.
-func (r *Runtime) dispatch(ctx context.Context, p *Plugin, name string, payload []byte) (out []byte, err error) {
-	if !capabilities.MatchAnyHostCall(p.ins.Manifest.Capabilities.Host, name) {
+func (r *Runtime) dispatch(ctx context.Context, st *callState, name string, payload []byte) (out []byte, err error) {
+	p := st.inst.p
+	ev := capabilities.Event{Kind: capabilities.KindHost, Resource: name, Op: "call"}
+	if !p.caps.AllowHostCall(name) {
+		ev.Rule = "no host grant matches"
+		if !capabilities.MatchAnyHostCall(p.ins.Manifest.Capabilities.Host, name) {
+			ev.Rule = "not requested in plugin.toml [capabilities].host"
+		}
+		p.deny(st, ev)
 		return nil, fmt.Errorf("permission denied: host call %q not granted", name)
 	}
+	ev.Allowed, ev.Rule, ev.Function = true, "granted", st.fn
+	p.audit(ev)
 	fn, ok := r.hostFunc(name)
 	if !ok {
 		return nil, fmt.Errorf("host call %q is not provided by the application", name)

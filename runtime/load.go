@@ -8,8 +8,10 @@ import (
 	"io"
 	"os"
 	"path"
+	"strings"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
+	"github.com/vitte-lang/vitte-plugin/capabilities"
 	"github.com/vitte-lang/vitte-plugin/internal/wasmbin"
 	"github.com/vitte-lang/vitte-plugin/manifest"
 )
@@ -181,7 +183,15 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 	if err != nil {
 		return nil, wrap("compile "+m.Plugin.Module, err)
 	}
-	p := newPlugin(r, ins, compiled, lim, lc)
+	caps, err := capabilities.Resolve(m.Capabilities, lc.grants)
+	if err != nil {
+		return nil, errors.Join(wrap("grants", err), compiled.Close(ctx))
+	}
+	p := newPlugin(r, ins, compiled, lim, lc, caps)
+	for _, d := range caps.Denied {
+		kind, res, _ := strings.Cut(d, " ")
+		p.audit(capabilities.Event{Kind: capabilities.Kind(kind), Resource: res, Op: "request", Rule: "requested in plugin.toml, not granted", Function: "load"})
+	}
 	if err := r.track(p); err != nil {
 		return nil, errors.Join(wrap("register", err), compiled.Close(ctx))
 	}

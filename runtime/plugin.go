@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
+	"github.com/vitte-lang/vitte-plugin/capabilities"
 	"github.com/vitte-lang/vitte-plugin/manifest"
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
 )
@@ -33,13 +35,17 @@ type Plugin struct {
 	config   map[string]string
 	logger   *slog.Logger
 	pool     *pool
+	caps     *capabilities.Set
+	env      []string // "KEY=value" of the granted variables
+	sha      string   // module SHA-256, hex, for audit events
+	logLimit *rateLimit
 
 	mu       sync.Mutex
 	closed   bool
 	inflight sync.WaitGroup
 }
 
-func newPlugin(rt *Runtime, ins *Inspection, compiled engine.Module, lim limits, lc LoadConfig) *Plugin {
+func newPlugin(rt *Runtime, ins *Inspection, compiled engine.Module, lim limits, lc LoadConfig, caps *capabilities.Set) *Plugin {
 	m := ins.Manifest
 	cfg := make(map[string]string, len(m.Config)+len(lc.config))
 	for k, v := range m.Config {
@@ -47,6 +53,12 @@ func newPlugin(rt *Runtime, ins *Inspection, compiled engine.Module, lim limits,
 	}
 	for k, v := range lc.config {
 		cfg[k] = v
+	}
+	var env []string
+	for _, name := range caps.Env {
+		if v, ok := rt.cfg.lookupEnv(name); ok {
+			env = append(env, name+"="+v)
+		}
 	}
 	return &Plugin{
 		rt:       rt,
@@ -56,7 +68,37 @@ func newPlugin(rt *Runtime, ins *Inspection, compiled engine.Module, lim limits,
 		config:   cfg,
 		logger:   rt.logger.With(slog.String("plugin", m.Plugin.Name), slog.String("version", m.Plugin.Version)),
 		pool:     newPool(rt.cfg.instances),
+		caps:     caps,
+		env:      env,
+		sha:      hex.EncodeToString(ins.ModuleSHA256[:]),
+		logLimit: newRateLimit(rt.cfg.logRate, rt.cfg.logBurst),
 	}
+}
+
+// Capabilities returns what the plugin was granted: its manifest's request
+// intersected with the grants it was loaded with.
+func (p *Plugin) Capabilities() *capabilities.Set { return p.caps }
+
+// audit records a capability decision: denials always, allowed ones when
+// the runtime is configured to.
+func (p *Plugin) audit(e capabilities.Event) {
+	a := p.rt.cfg.auditor
+	if a == nil || (e.Allowed && !p.rt.cfg.auditAllowed) {
+		return
+	}
+	e.Time = time.Now()
+	e.Plugin, e.Version, e.ModuleSHA256 = p.Name(), p.Version(), p.sha
+	a(e)
+}
+
+// deny records a denial during the call st (nil outside calls) and marks
+// the call, so that its failure wraps ErrPermission.
+func (p *Plugin) deny(st *callState, e capabilities.Event) {
+	if st != nil {
+		st.denied = true
+		e.Function = st.fn
+	}
+	p.audit(e)
 }
 
 // Name is the plugin's name from its manifest.
@@ -93,9 +135,12 @@ func (p *Plugin) Call(ctx context.Context, name string, input []byte) ([]byte, e
 	if err != nil {
 		return fail(err)
 	}
-	out, healthy, err := inst.call(ctx, name, input)
+	out, healthy, denied, err := inst.call(ctx, name, input)
 	p.pool.release(ctx, inst, healthy)
 	if err != nil {
+		if denied && !errors.Is(err, ErrPermission) {
+			err = &deniedError{err}
+		}
 		return fail(err)
 	}
 	return out, nil
@@ -128,6 +173,9 @@ func (p *Plugin) Close(ctx context.Context) error {
 	}
 	errs = append(errs, p.compiled.Close(ctx))
 	p.rt.untrack(p)
+	if d := p.logLimit.flush(); d > 0 {
+		p.logger.Warn("log messages dropped by the rate limit", slog.Int("dropped", d))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("unload plugin %q: %w", p.Name(), err)
 	}
@@ -143,32 +191,47 @@ type instance struct {
 	realloc   engine.Func
 	inRealloc bool
 	rstack    [4]uint64
+	current   *callState // the call in progress, for denials reported by the engine
 }
 
 func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	cctx, cancel := context.WithTimeout(ctx, p.limits.timeout)
 	defer cancel()
+	inst := &instance{p: p}
+	mounts := make([]engine.Mount, len(p.caps.Mounts))
+	for i, m := range p.caps.Mounts {
+		mounts[i] = engine.Mount{Guest: m.Guest, Host: m.Host, ReadOnly: m.Mode != manifest.ReadWrite}
+	}
 	ei, err := p.compiled.Instantiate(cctx, engine.InstanceConfig{
-		Name:   p.Name(),
-		Stdout: p.rt.stdout,
-		Stderr: p.rt.stderr,
+		Name:          p.Name(),
+		Stdout:        p.rt.stdout,
+		Stderr:        p.rt.stderr,
+		Env:           p.env,
+		Mounts:        mounts,
+		Deterministic: p.rt.cfg.deterministic,
+		Seed:          p.rt.cfg.seed,
+		Denied: func(op, path, rule string) {
+			p.deny(inst.current, capabilities.Event{Kind: capabilities.KindFS, Resource: path, Op: op, Rule: rule})
+		},
 	})
 	if err != nil {
 		return nil, classify(ctx, p.limits.timeout, nil, err)
 	}
-	inst := &instance{p: p, inst: ei, mem: ei.Memory(), realloc: ei.Func(abi.ExportRealloc)}
+	inst.inst, inst.mem, inst.realloc = ei, ei.Memory(), ei.Func(abi.ExportRealloc)
 	fail := func(fn string, err error) (*instance, error) {
 		return nil, errors.Join(fmt.Errorf("%s: %w", fn, err), ei.Close(ctx))
 	}
 	c := p.ins.Contract
 	if c.Initialize {
 		st := &callState{inst: inst, fn: abi.ExportInitialize}
+		inst.current = st
 		if err := ei.Func(abi.ExportInitialize).Call(withState(cctx, st), nil); err != nil {
 			return fail(abi.ExportInitialize, classify(ctx, p.limits.timeout, st, err))
 		}
 	}
 	if c.OnLoad {
 		st := &callState{inst: inst, fn: abi.ExportOnLoad}
+		inst.current = st
 		var stack [1]uint64
 		if err := ei.Func(abi.ExportOnLoad).Call(withState(cctx, st), stack[:]); err != nil {
 			return fail(abi.ExportOnLoad, classify(ctx, p.limits.timeout, st, err))
@@ -181,17 +244,27 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 			return fail(abi.ExportOnLoad, &GuestError{Message: msg})
 		}
 	}
+	inst.current = nil
 	return inst, nil
 }
 
 // call runs one handler. healthy is false when the instance must not be
 // used again.
-func (i *instance) call(ctx context.Context, name string, input []byte) (out []byte, healthy bool, err error) {
+func (i *instance) call(ctx context.Context, name string, input []byte) (out []byte, healthy, denied bool, err error) {
+	var st *callState
+	out, healthy, err = i.run(ctx, name, input, &st)
+	return out, healthy, st != nil && st.denied, err
+}
+
+func (i *instance) run(ctx context.Context, name string, input []byte, stp **callState) (out []byte, healthy bool, err error) {
 	p := i.p
 	cctx, cancel := context.WithTimeout(ctx, p.limits.timeout)
 	defer cancel()
 	st := &callState{inst: i, fn: name}
+	*stp = st
 	cctx = withState(cctx, st)
+	i.current = st
+	defer func() { i.current = nil }()
 	ptr, n, err := abi.Lower(cctx, i.mem, i, input, 1)
 	if err != nil {
 		if isContract(err) {
@@ -285,6 +358,7 @@ type callState struct {
 	inst    *instance
 	fn      string
 	hostErr error // a host function's refusal, reported instead of the trap
+	denied  bool  // a capability was denied during the call
 }
 
 type stateKey struct{}

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
+	"github.com/vitte-lang/vitte-plugin/capabilities"
 	"github.com/vitte-lang/vitte-plugin/runtime"
 )
 
@@ -68,7 +69,7 @@ func TestHello(t *testing.T) {
 			e.rt.RegisterHostFunc("test.echo", func(_ context.Context, payload []byte) ([]byte, error) {
 				return append([]byte("echo:"), payload...), nil
 			})
-			p, err := e.rt.Load(ctx, fixture(name))
+			p, err := e.rt.LoadWithConfig(ctx, fixture(name), runtime.NewLoadConfig().WithGrants(capabilities.NewGrants().WithHostCall("test.echo")))
 			require.NoError(t, err)
 			assert.Equal(t, name+": loaded\n", e.stdout.String())
 			assert.Equal(t, name, p.Name())
@@ -102,7 +103,7 @@ func TestHello(t *testing.T) {
 				assert.Equal(t, "", call("empty", "x"))
 				assert.Equal(t, "echo:ping", call("call-host", "test.echo"))
 				assert.Equal(t, `error: permission denied: host call "other.echo" not granted`, call("call-host", "other.echo"))
-				assert.Equal(t, `error: host call "test.missing" is not provided by the application`, call("call-host", "test.missing"))
+				assert.Equal(t, `error: permission denied: host call "test.missing" not granted`, call("call-host", "test.missing"), "requested, not granted")
 				assert.Contains(t, e.logs.String(), `level=INFO msg="on-load called" plugin=`+name+` version=0.1.0 function=on-load`)
 			}
 

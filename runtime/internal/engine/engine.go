@@ -56,6 +56,24 @@ type InstanceConfig struct {
 	Stdout, Stderr io.Writer
 	// Env holds "KEY=value" pairs visible through environ_get.
 	Env []string
+	// Mounts are the directories the guest sees, each confined to its host
+	// directory (see the engine's implementation).
+	Mounts []Mount
+	// Deterministic makes the clocks fixed and the random source seeded
+	// with Seed, for reproducible runs.
+	Deterministic bool
+	Seed          int64
+	// Denied is called when the guest reaches for something outside its
+	// mounts or writes to a read-only mount. op is what it tried ("open",
+	// "write", "rename", ...), path the guest path, rule why it was refused.
+	Denied func(op, path, rule string)
+}
+
+// Mount maps a guest path to a host directory.
+type Mount struct {
+	Guest    string
+	Host     string
+	ReadOnly bool
 }
 
 // Instance is one instantiated module. It is not safe for concurrent use.
