@@ -114,8 +114,12 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 	mc := wazero.NewModuleConfig().
 		WithName(""). // anonymous: many instances of one module coexist
 		WithStartFunctions().
-		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
-		WithRandSource(randReader{})
+		WithSysNanosleep()
+	if cfg.Deterministic {
+		mc = deterministic(mc, cfg.Seed)
+	} else {
+		mc = mc.WithSysWalltime().WithSysNanotime().WithRandSource(randReader{})
+	}
 	if cfg.Stdout != nil {
 		mc = mc.WithStdout(cfg.Stdout)
 	}
