@@ -1,0 +1,66 @@
+package pdk
+
+import (
+	"runtime"
+	"runtime/metrics"
+)
+
+// gcWatch finishes garbage collection cycles that the Go runtime cannot
+// finish on its own inside a wasm export.
+//
+// In a wasip1 reactor, Go code runs only while the host is inside an export,
+// on one goroutine that is never preempted. A collection cycle is started by
+// an allocation and its mark phase is then finished by two kinds of workers:
+// background mark goroutines, which only run when the export blocks, and
+// assists, which run inside allocations. When the runtime's GC CPU limiter
+// decides that the collector uses more than half of the CPU time (which
+// happens quickly with allocation-heavy calls, and at once with a host that
+// gives the guest a fake clock, as wazero does by default) it turns assists
+// off. The cycle then never ends: every allocation is made black (kept) and
+// linear memory grows by the size of everything the plugin allocates, until
+// it hits its limit (about 2 MiB per 1 MiB call, a crash after ~2,000 calls).
+//
+// afterCall, run at the end of every call from the host, detects such a
+// stuck cycle: if more bytes than the heap goal were allocated since the last
+// cycle completed, a healthy collector would have finished a cycle long ago.
+// It then calls runtime.GC, which parks the export's goroutine until the
+// background workers have finished the cycle and swept the heap. A healthy
+// collector never pays for this: the check itself is one runtime/metrics read.
+type gcWatch struct {
+	samples []metrics.Sample
+	cycles  uint64 // completed cycles when last seen
+	allocs  uint64 // cumulative bytes allocated when cycles last changed
+	forced  uint64 // collections forced so far
+}
+
+const (
+	metricCycles = "/gc/cycles/total:gc-cycles"
+	metricAllocs = "/gc/heap/allocs:bytes"
+	metricGoal   = "/gc/heap/goal:bytes"
+)
+
+// read returns the completed cycles, cumulative allocated bytes and heap goal.
+func (w *gcWatch) read() (cycles, allocs, goal uint64) {
+	if w.samples == nil {
+		w.samples = []metrics.Sample{{Name: metricCycles}, {Name: metricAllocs}, {Name: metricGoal}}
+	}
+	metrics.Read(w.samples)
+	return w.samples[0].Value.Uint64(), w.samples[1].Value.Uint64(), w.samples[2].Value.Uint64()
+}
+
+// afterCall forces a collection if the current one is stuck. It reports
+// whether it did.
+func (w *gcWatch) afterCall() bool {
+	cycles, allocs, goal := w.read()
+	if cycles != w.cycles {
+		w.cycles, w.allocs = cycles, allocs
+		return false
+	}
+	if allocs-w.allocs <= goal {
+		return false
+	}
+	runtime.GC()
+	w.forced++
+	w.cycles, w.allocs, _ = w.read()
+	return true
+}

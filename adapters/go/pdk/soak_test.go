@@ -1,0 +1,77 @@
+package pdk_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestSoak_memoryFlat drives the go-stress fixture with thousands of 1 MiB
+// calls and checks that the guest's linear memory stops growing after a
+// warm-up. Go wasip1 guests built naively grow by about 2 MiB per 1 MiB call
+// until they run out of memory; see the package documentation, "Memory".
+func TestSoak_memoryFlat(t *testing.T) {
+	const (
+		calls  = 3000
+		warmUp = 300
+		size   = 1 << 20
+		slack  = 16 // pages (1 MiB) of growth allowed after the warm-up
+	)
+	h := newTestHost(t, "go-stress", nil)
+
+	input := make([]byte, size)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range input {
+		input[i] = byte(rng.Uint32())
+	}
+	// Outputs are compared in guest memory, and the reversed input is
+	// computed once: the host side stays cheap, also under -race.
+	reversed := slices.Clone(input)
+	slices.Reverse(reversed)
+
+	start := time.Now()
+	var warmPages uint32
+	for i := 1; i <= calls; i++ {
+		binary.LittleEndian.PutUint64(input, uint64(i)) // every input differs
+		binary.BigEndian.PutUint64(reversed[size-8:], uint64(i))
+		// Mostly echo (no allocation in the handler), every fourth call an
+		// input-sized allocation left to the collector, and now and then a
+		// hash (slow in wasm: about 40 ms per MiB).
+		fn, want := "echo", input
+		switch {
+		case i%25 == 0:
+			sum := sha256.Sum256(input)
+			fn, want = "sha", []byte(hex.EncodeToString(sum[:]))
+		case i%4 == 0:
+			fn, want = "reverse", reversed
+		}
+		err := h.handleView(fn, input, func(out []byte, err error) {
+			if err != nil {
+				t.Fatalf("call %d: %s: error result %q", i, fn, err)
+			}
+			if !bytes.Equal(out, want) {
+				t.Fatalf("call %d: %s returned a wrong output (%d bytes)", i, fn, len(out))
+			}
+		})
+		if err != nil {
+			t.Fatalf("call %d: %v (memory %d pages)", i, err, h.pages())
+		}
+		switch i {
+		case warmUp:
+			warmPages = h.pages()
+			t.Logf("call %4d: %4d pages (%.1f MiB)", i, warmPages, float64(warmPages)/16)
+		case 1, 10, 100, 1000, 2000, calls:
+			t.Logf("call %4d: %4d pages (%.1f MiB)", i, h.pages(), float64(h.pages())/16)
+		}
+	}
+	end := h.pages()
+	t.Logf("%d calls of %d bytes in %v", calls, size, time.Since(start).Round(time.Millisecond))
+	if end > warmPages+slack {
+		t.Errorf("memory grew from %d pages at call %d to %d pages at call %d", warmPages, warmUp, end, calls)
+	}
+}
