@@ -24,6 +24,17 @@ func FuzzParse(f *testing.F) {
 		require.NoError(f, err)
 		f.Add(data)
 	}
+	for _, s := range []string{
+		"",
+		"\ufeff[plugin]\r\nname = 'x'\r\n",
+		"a.b.c = 1\n[a.b.d]\n[[a.e]]\n[a.e.f]\n",
+		"x = {a.b = 1, c = [{d = 1}, [2]]}\n[x.a]\n",
+		"[[capabilities.fs]]\npath = \"/a\"\n[[capabilities.fs]]\npath = \"/a/b\"\nmode = \"rw\"\n",
+		"[config]\n\"\\u0000\" = \"\\e[2J\"\n",
+		"a = [[[[[[[[[[",
+	} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := manifest.Parse(manifest.FileName, data)
 		if err == nil {
