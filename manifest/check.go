@@ -30,7 +30,7 @@ const (
 const wasmPage = 64 * KiB
 
 // checkText checks that s is valid UTF-8 of at most max bytes, without
-// control characters (but tabs, and newlines if multiline) nor the
+// control characters (but tabs and newlines if multiline) nor the
 // bidirectional controls that make text display differently from what it is.
 func checkText(s string, max int, multiline bool) error {
 	if len(s) > max {
@@ -41,7 +41,7 @@ func checkText(s string, max int, multiline bool) error {
 	}
 	for _, r := range s {
 		switch {
-		case r == '\t', r == '\n' && multiline:
+		case (r == '\t' || r == '\n') && multiline:
 		case r < 0x20, r == 0x7f, 0x80 <= r && r < 0xa0:
 			return fmt.Errorf("must not contain control character %U", r)
 		case 0x202a <= r && r <= 0x202e, 0x2066 <= r && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:

@@ -311,3 +311,20 @@ func TestError_Error(t *testing.T) {
 	require.Equal(t, []error{err.Problems[0], err.Problems[1]}, err.Unwrap())
 	require.ErrorIs(t, err, err.Problems[1])
 }
+
+func TestParse_tabs(t *testing.T) {
+	runParseTests(t, []parseTest{
+		{name: "in a description", with: withPlugin("description", `"a\tb"`)},
+		{name: "in a config value", with: header + "[config]\na = \"x\\ty\"\n"},
+		{
+			name:     "in a module path",
+			with:     withPlugin("module", `"a\tb.wasm"`),
+			expected: `plugin.toml:5:10: plugin.module: must not contain control character U+0009`,
+		},
+		{
+			name:     "in an author",
+			with:     withPlugin("authors", `["Ada\tLovelace"]`),
+			expected: `plugin.toml:6:12: plugin.authors[0]: must not contain control character U+0009`,
+		},
+	})
+}
