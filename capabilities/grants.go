@@ -276,6 +276,18 @@ func (s *Set) AllowHostCall(name string) bool {
 	return MatchAnyHostCall(s.hostRequest, name) && MatchAnyHostCall(s.hostGrant, name)
 }
 
+// HostGrants returns the granted host-call patterns that can match a name
+// the request pattern req matches.
+func (s *Set) HostGrants(req string) []string {
+	var out []string
+	for _, g := range s.hostGrant {
+		if patternsOverlap(req, g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // AllowEnv reports whether the plugin may read the variable name.
 func (s *Set) AllowEnv(name string) bool { return slices.Contains(s.Env, name) }
 

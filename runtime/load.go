@@ -175,7 +175,13 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 	wrap := func(step string, err error) error {
 		return fmt.Errorf("load plugin %q: %s: %w", m.Plugin.Name, step, err)
 	}
-	limited, err := wasmbin.LimitMemory(src.module, mod, lim.memoryPages)
+	// One page above the limit: the engine's allocator refuses that page
+	// and reports it (an audit event), where the engine would refuse
+	// silently. See RATIONALE.md "How is a refused memory growth reported?".
+	if err := wasmbin.CheckMemory(mod, lim.memoryPages); err != nil {
+		return nil, wrap("module "+m.Plugin.Module, err)
+	}
+	limited, err := wasmbin.LimitMemory(src.module, mod, min(lim.memoryPages+1, maxPages))
 	if err != nil {
 		return nil, wrap("module "+m.Plugin.Module, err)
 	}
@@ -205,6 +211,9 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 	p.pool.put(inst)
 	return p, nil
 }
+
+// maxPages is the most pages a 32-bit memory can have (4 GiB).
+const maxPages = 65536
 
 // Verify checks the plugin in dir as Load would, without running it: the
 // manifest, the module's ABI contract and imports against the capability

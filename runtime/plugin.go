@@ -213,6 +213,15 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 		Denied: func(op, path, rule string) {
 			p.deny(inst.current, capabilities.Event{Kind: capabilities.KindFS, Resource: path, Op: op, Rule: rule})
 		},
+		MemoryLimit: uint64(p.limits.memoryPages) * 65536,
+		MemoryDenied: func(requested, limit uint64) {
+			e := capabilities.Event{Kind: capabilities.KindLimit, Resource: "memory", Op: "grow",
+				Rule: fmt.Sprintf("limits.memory %s: growth to %d bytes refused", manifest.Size(limit), requested)}
+			if st := inst.current; st != nil {
+				e.Function = st.fn
+			}
+			p.audit(e)
+		},
 	})
 	if err != nil {
 		return nil, classify(ctx, p.limits.timeout, nil, err)

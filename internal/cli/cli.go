@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vitte-lang/vitte-plugin/capabilities"
 	"github.com/vitte-lang/vitte-plugin/runtime"
 )
 
@@ -137,6 +138,10 @@ func dropTime(groups []string, a slog.Attr) slog.Attr {
 // A command whose stdout carries a result sends the plugin's stdout to
 // stderr (pluginStdoutToStderr).
 func (e *env) runtime(ctx context.Context, pluginStdoutToStderr bool) (*runtime.Runtime, error) {
+	return e.runtimeWith(ctx, pluginStdoutToStderr, nil, false)
+}
+
+func (e *env) runtimeWith(ctx context.Context, pluginStdoutToStderr bool, audit capabilities.Auditor, auditAllowed bool) (*runtime.Runtime, error) {
 	l, err := e.logger()
 	if err != nil {
 		return nil, err
@@ -145,8 +150,63 @@ func (e *env) runtime(ctx context.Context, pluginStdoutToStderr bool) (*runtime.
 	if pluginStdoutToStderr {
 		out = e.stderr
 	}
-	cfg := runtime.NewConfig().WithStdout(out).WithStderr(e.stderr).WithLogger(l)
+	cfg := runtime.NewConfig().WithStdout(out).WithStderr(e.stderr).WithLogger(l).WithAuditor(audit).WithAuditAllowed(auditAllowed)
 	return runtime.New(ctx, cfg)
+}
+
+// session is a runtime with one plugin loaded, for load and call.
+type session struct {
+	rt      *runtime.Runtime
+	p       *runtime.Plugin
+	closers []func() error
+}
+
+// open loads the plugin in dir with the grants and config overrides of the
+// command's flags.
+func (e *env) open(ctx context.Context, dir string, gf *grantFlags, configs []string, pluginStdoutToStderr bool) (*session, error) {
+	lc, err := loadConfig(configs)
+	if err != nil {
+		return nil, err
+	}
+	g, err := gf.grants()
+	if err != nil {
+		return nil, err
+	}
+	if gf.all {
+		warnf(e.stderr, "--allow-all grants every net, host and env request of %s's manifest", dir)
+	}
+	audit, closeAudit, err := gf.openAudit()
+	if err != nil {
+		return nil, err
+	}
+	s := &session{closers: []func() error{closeAudit}}
+	rt, err := e.runtimeWith(ctx, pluginStdoutToStderr, audit, gf.auditAllowed)
+	if err != nil {
+		return nil, errors.Join(classify(err), s.close(ctx))
+	}
+	s.rt = rt
+	p, err := rt.LoadWithConfig(ctx, dir, lc.WithGrants(g))
+	if err != nil {
+		return nil, errors.Join(classify(err), s.close(ctx))
+	}
+	s.p = p
+	return s, nil
+}
+
+// close unloads the plugin and frees everything; the plugin's on-unload
+// error, if any, is returned.
+func (s *session) close(ctx context.Context) error {
+	var errs []error
+	if s.p != nil {
+		errs = append(errs, s.p.Close(ctx))
+	}
+	if s.rt != nil {
+		errs = append(errs, s.rt.Close(ctx))
+	}
+	for _, c := range s.closers {
+		errs = append(errs, c())
+	}
+	return errors.Join(errs...)
 }
 
 // classify gives a runtime error its exit code and hints.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"io"
 	"os"
 
@@ -14,6 +15,7 @@ func newCallCmd(e *env) *cobra.Command {
 	var (
 		configs   []string
 		inputFile string
+		gf        grantFlags
 	)
 	c := &cobra.Command{
 		Use:   "call <dir> <handler> [input | -]",
@@ -24,7 +26,11 @@ raw output bytes on stdout, then unloads the plugin.
 The input is the third argument, or the contents of --input-file, or
 standard input when the third argument is "-". With none of them the input
 is empty. An error result from the plugin is printed on stderr and the exit
-status is 1.`,
+status is 1.
+
+Grants work as for load (see vitte plugin load --help): the plugin gets
+what plugin.toml requests AND the --allow-* flags grant. A call that fails
+after a denied access exits with status 4.`,
 		Example: `  vitte plugin call testdata/wasm/hello-c greet world
   echo -n hi | vitte plugin call testdata/wasm/hello-c echo -
   vitte plugin call --input-file big.json ./myplugin transform > out.json`,
@@ -50,32 +56,23 @@ status is 1.`,
 			case len(a) == 3:
 				input = []byte(a[2])
 			}
-			lc, err := loadConfig(configs)
+			s, err := e.open(ctx, a[0], &gf, configs, true)
 			if err != nil {
 				return err
 			}
-			rt, err := e.runtime(ctx, true)
+			out, err := s.p.Call(ctx, a[1], input)
 			if err != nil {
-				return classify(err)
-			}
-			defer rt.Close(ctx)
-			p, err := rt.LoadWithConfig(ctx, a[0], lc)
-			if err != nil {
-				return classify(err)
-			}
-			defer p.Close(ctx)
-			out, err := p.Call(ctx, a[1], input)
-			if err != nil {
-				return classify(err)
+				return errors.Join(classify(err), s.close(ctx))
 			}
 			if _, err := e.stdout.Write(out); err != nil {
-				return withCode(ExitError, err)
+				return errors.Join(withCode(ExitError, err), s.close(ctx))
 			}
-			return classify(p.Close(ctx))
+			return classify(s.close(ctx))
 		},
 	}
 	c.Flags().StringArrayVar(&configs, "config", nil, "override a [config] value, as `key=value` (repeatable)")
 	c.Flags().StringVar(&inputFile, "input-file", "", "read the input from `file`")
+	gf.register(c.Flags())
 	return c
 }
 

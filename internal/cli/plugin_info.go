@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/vitte-lang/vitte-plugin/capabilities"
 	"github.com/vitte-lang/vitte-plugin/runtime"
 )
 
@@ -25,6 +27,7 @@ type info struct {
 	Homepage     string            `json:"homepage,omitempty"`
 	ABI          string            `json:"abi"`
 	Capabilities infoCapabilities  `json:"capabilities"`
+	Granted      infoGranted       `json:"granted"`
 	Limits       infoLimits        `json:"limits"`
 	Config       map[string]string `json:"config"`
 	Dependencies map[string]string `json:"dependencies"`
@@ -41,6 +44,27 @@ type infoCapabilities struct {
 	Net  []string `json:"net"`
 	Host []string `json:"host"`
 	Env  []string `json:"env"`
+}
+
+// infoGranted is what the grant flags give, intersected with the request.
+type infoGranted struct {
+	FS     []infoMount `json:"fs"`
+	Net    []string    `json:"net"`
+	Host   []infoHost  `json:"host"`
+	Env    []string    `json:"env"`
+	Denied []string    `json:"denied"`
+}
+
+// infoHost is a requested host-call pattern and the grants that cover it.
+type infoHost struct {
+	Request string   `json:"request"`
+	Grants  []string `json:"grants"`
+}
+
+type infoMount struct {
+	Path string `json:"path"`
+	Mode string `json:"mode"`
+	Host string `json:"host"`
 }
 
 type infoFS struct {
@@ -72,7 +96,7 @@ type infoImport struct {
 	Type   string `json:"type"`
 }
 
-func newInfo(ins *runtime.Inspection) *info {
+func newInfo(ins *runtime.Inspection, set *capabilities.Set) *info {
 	m := ins.Manifest
 	in := &info{
 		Name: m.Plugin.Name, Version: m.Plugin.Version, Kind: string(m.Plugin.Kind), Module: m.Plugin.Module,
@@ -89,6 +113,18 @@ func newInfo(ins *runtime.Inspection) *info {
 	}
 	for _, f := range m.Capabilities.FS {
 		in.Capabilities.FS = append(in.Capabilities.FS, infoFS{Path: f.Path, Mode: string(f.Mode)})
+	}
+	in.Granted = infoGranted{FS: []infoMount{}, Net: []string{}, Host: []infoHost{}, Env: nonNil(set.Env), Denied: nonNil(set.Denied)}
+	for _, mt := range set.Mounts {
+		in.Granted.FS = append(in.Granted.FS, infoMount{Path: mt.Guest, Mode: string(mt.Mode), Host: mt.Host})
+	}
+	for _, n := range set.Net {
+		in.Granted.Net = append(in.Granted.Net, n.String())
+	}
+	for _, h := range m.Capabilities.Host {
+		if gs := set.HostGrants(h); len(gs) > 0 {
+			in.Granted.Host = append(in.Granted.Host, infoHost{Request: h, Grants: gs})
+		}
 	}
 	for name, d := range m.Dependencies {
 		in.Dependencies[name] = d.Constraint
@@ -113,7 +149,10 @@ func nonNil(s []string) []string {
 }
 
 func newInfoCmd(e *env) *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON bool
+		gf     grantFlags
+	)
 	c := &cobra.Command{
 		Use:   "info <dir>",
 		Short: "Show what a plugin is, asks for and offers",
@@ -135,7 +174,15 @@ and the exit status is 3.`,
 			if ins == nil {
 				return withCode(ExitVerify, ierr)
 			}
-			in := newInfo(ins)
+			g, err := gf.grants()
+			if err != nil {
+				return err
+			}
+			set, err := capabilities.Resolve(ins.Manifest.Capabilities, g)
+			if err != nil {
+				return withCode(ExitUsage, err)
+			}
+			in := newInfo(ins, set)
 			if ierr != nil {
 				in.Problems = problemLines(ierr)
 			}
@@ -155,6 +202,7 @@ and the exit status is 3.`,
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	gf.register(c.Flags())
 	return c
 }
 
@@ -173,21 +221,44 @@ func printInfo(w io.Writer, in *info) {
 	row("homepage", in.Homepage)
 	row("abi", in.ABI)
 	row("module", fmt.Sprintf("%s (%d bytes, sha256 %s)", in.Module, in.ModuleSize, in.ModuleSHA256))
-	fmt.Fprintln(w, "capabilities requested:")
+	fmt.Fprintln(w, "capabilities:  requested -> granted (by the --allow-* flags)")
 	if len(in.Capabilities.FS)+len(in.Capabilities.Net)+len(in.Capabilities.Host)+len(in.Capabilities.Env) == 0 {
 		fmt.Fprintln(w, "  none (compute, log and stdout/stderr only)")
 	}
+	denied := func(what string) bool { return slices.Contains(in.Granted.Denied, what) }
+	verdict := func(what, granted string) string {
+		if denied(what) {
+			return "denied"
+		}
+		return granted
+	}
 	for _, f := range in.Capabilities.FS {
-		fmt.Fprintf(w, "  fs    %s (%s)\n", f.Path, f.Mode)
+		g := "denied"
+		for _, mt := range in.Granted.FS {
+			if mt.Path == f.Path {
+				g = fmt.Sprintf("%s (%s)", mt.Host, mt.Mode)
+			}
+		}
+		fmt.Fprintf(w, "  fs    %s (%s) -> %s\n", f.Path, f.Mode, g)
 	}
 	for _, n := range in.Capabilities.Net {
-		fmt.Fprintf(w, "  net   %s\n", n)
+		g := "denied"
+		if !denied("net " + n) {
+			g = "granted"
+		}
+		fmt.Fprintf(w, "  net   %s -> %s\n", n, g)
 	}
 	for _, h := range in.Capabilities.Host {
-		fmt.Fprintf(w, "  host  %s\n", h)
+		g := "denied"
+		for _, hg := range in.Granted.Host {
+			if hg.Request == h {
+				g = "granted as " + strings.Join(hg.Grants, ", ")
+			}
+		}
+		fmt.Fprintf(w, "  host  %s -> %s\n", h, g)
 	}
 	for _, v := range in.Capabilities.Env {
-		fmt.Fprintf(w, "  env   %s\n", v)
+		fmt.Fprintf(w, "  env   %s -> %s\n", v, verdict("env "+v, "granted"))
 	}
 	fmt.Fprintf(w, "limits:       memory %s, timeout %s, output %s\n", in.Limits.Memory, in.Limits.Timeout, in.Limits.Output)
 	if len(in.Config) > 0 {

@@ -9,7 +9,10 @@ import (
 )
 
 func newLoadCmd(e *env) *cobra.Command {
-	var configs []string
+	var (
+		configs []string
+		gf      grantFlags
+	)
 	c := &cobra.Command{
 		Use:   "load <dir>",
 		Short: "Load a plugin, run its on-load hook, then unload it",
@@ -17,29 +20,27 @@ func newLoadCmd(e *env) *cobra.Command {
 checks it against the plugin ABI, runs it in the sandbox: _initialize, then
 on-load, whose output shows on stdout and stderr. Then it unloads the
 plugin (on-unload) and exits 0. Any failure is printed on stderr with a
-non-zero exit status.`,
+non-zero exit status.
+
+The plugin gets what its plugin.toml requests AND the --allow-* flags
+grant; by default nothing but computing, logging and stdout/stderr.
+--deny-net wins over --allow-net. A call that fails after a denied access
+exits with status 4.`,
 		Example: `  vitte plugin load testdata/wasm/hello-c
-  vitte plugin load --config greeting=Bonjour ./myplugin`,
+  vitte plugin load --config greeting=Bonjour ./myplugin
+  vitte plugin load --allow-fs /data=./data:rw --allow-net api.example.com --audit audit.jsonl ./myplugin`,
 		Args: args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			ctx := cmd.Context()
-			lc, err := loadConfig(configs)
+			s, err := e.open(ctx, a[0], &gf, configs, false)
 			if err != nil {
 				return err
 			}
-			rt, err := e.runtime(ctx, false)
-			if err != nil {
-				return classify(err)
-			}
-			defer rt.Close(ctx)
-			p, err := rt.LoadWithConfig(ctx, a[0], lc)
-			if err != nil {
-				return classify(err)
-			}
-			return classify(p.Close(ctx))
+			return classify(s.close(ctx))
 		},
 	}
 	c.Flags().StringArrayVar(&configs, "config", nil, "override a [config] value, as `key=value` (repeatable)")
+	gf.register(c.Flags())
 	return c
 }
 

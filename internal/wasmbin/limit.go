@@ -15,20 +15,10 @@ var ErrMemoryLimit = errors.New("memory limit")
 // than maxPages to start, that has no defined memory or several, or a shared
 // or 64-bit memory, is refused.
 func LimitMemory(b []byte, m *Module, maxPages uint32) ([]byte, error) {
-	switch {
-	case len(m.Memories) == 0:
-		return nil, fmt.Errorf("module defines no memory: %w", ErrMemoryLimit)
-	case len(m.Memories) > 1:
-		return nil, fmt.Errorf("module defines %d memories, only one is supported: %w", len(m.Memories), ErrMemoryLimit)
+	if err := CheckMemory(m, maxPages); err != nil {
+		return nil, err
 	}
 	l := m.Memories[0]
-	if l.Shared || l.Is64 {
-		return nil, fmt.Errorf("shared and 64-bit memories are not supported: %w", ErrMemoryLimit)
-	}
-	if l.Min > uint64(maxPages) {
-		return nil, fmt.Errorf("module needs %d pages (%d bytes) of memory to start, over the limit of %d pages (%d bytes): %w",
-			l.Min, l.Min*PageSize, maxPages, uint64(maxPages)*PageSize, ErrMemoryLimit)
-	}
 	max := uint64(maxPages)
 	if l.HasMax && l.Max < max {
 		max = l.Max
@@ -48,6 +38,26 @@ func LimitMemory(b []byte, m *Module, maxPages uint32) ([]byte, error) {
 	out = append(out, body...)
 	out = append(out, b[m.memSection[1]:]...)
 	return out, nil
+}
+
+// CheckMemory checks that the module defines exactly one memory, neither
+// shared nor 64-bit, that can start within maxPages.
+func CheckMemory(m *Module, maxPages uint32) error {
+	switch {
+	case len(m.Memories) == 0:
+		return fmt.Errorf("module defines no memory: %w", ErrMemoryLimit)
+	case len(m.Memories) > 1:
+		return fmt.Errorf("module defines %d memories, only one is supported: %w", len(m.Memories), ErrMemoryLimit)
+	}
+	l := m.Memories[0]
+	if l.Shared || l.Is64 {
+		return fmt.Errorf("shared and 64-bit memories are not supported: %w", ErrMemoryLimit)
+	}
+	if l.Min > uint64(maxPages) {
+		return fmt.Errorf("module needs %d pages (%d bytes) of memory to start, over the limit of %d pages (%d bytes): %w",
+			l.Min, l.Min*PageSize, maxPages, uint64(maxPages)*PageSize, ErrMemoryLimit)
+	}
+	return nil
 }
 
 func appendU32(b []byte, v uint32) []byte {

@@ -67,6 +67,11 @@ type InstanceConfig struct {
 	// mounts or writes to a read-only mount. op is what it tried ("open",
 	// "write", "rename", ...), path the guest path, rule why it was refused.
 	Denied func(op, path, rule string)
+	// MemoryLimit, when not zero, is the most linear memory in bytes the
+	// instance may have; MemoryDenied is called each time the guest tries
+	// to grow past it (memory.grow then fails in the guest).
+	MemoryLimit  uint64
+	MemoryDenied func(requested, limit uint64)
 }
 
 // Mount maps a guest path to a host directory.

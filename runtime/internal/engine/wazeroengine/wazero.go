@@ -9,6 +9,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
@@ -134,7 +135,11 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 			}
 		}
 	}
-	mod, err := m.rt.InstantiateModule(ctx, m.cm, mc)
+	ictx := ctx
+	if cfg.MemoryLimit > 0 {
+		ictx = experimental.WithMemoryAllocator(ctx, limitAllocator{limit: cfg.MemoryLimit, denied: cfg.MemoryDenied})
+	}
+	mod, err := m.rt.InstantiateModule(ictx, m.cm, mc)
 	if err != nil {
 		return nil, mapError(ctx, err)
 	}
