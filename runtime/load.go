@@ -175,17 +175,12 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 	wrap := func(step string, err error) error {
 		return fmt.Errorf("load plugin %q: %s: %w", m.Plugin.Name, step, err)
 	}
-	// One page above the limit: the engine's allocator refuses that page
-	// and reports it (an audit event), where the engine would refuse
-	// silently. See RATIONALE.md "How is a refused memory growth reported?".
+	// The engine enforces the limit as the memory grows, and reports each
+	// refusal. See RATIONALE.md "How is the memory limit enforced?".
 	if err := wasmbin.CheckMemory(mod, lim.memoryPages); err != nil {
 		return nil, wrap("module "+m.Plugin.Module, err)
 	}
-	limited, err := wasmbin.LimitMemory(src.module, mod, min(lim.memoryPages+1, maxPages))
-	if err != nil {
-		return nil, wrap("module "+m.Plugin.Module, err)
-	}
-	compiled, err := r.engine.Compile(ctx, limited)
+	compiled, err := r.engine.Compile(ctx, src.module)
 	if err != nil {
 		return nil, wrap("compile "+m.Plugin.Module, err)
 	}
@@ -212,9 +207,6 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 	return p, nil
 }
 
-// maxPages is the most pages a 32-bit memory can have (4 GiB).
-const maxPages = 65536
-
 // Verify checks the plugin in dir as Load would, without running it: the
 // manifest, the module's ABI contract and imports against the capability
 // requests, the memory limit, and the module's validity (it is compiled,
@@ -234,12 +226,10 @@ func (r *Runtime) Verify(ctx context.Context, dir string) (*Inspection, error) {
 		return fmt.Errorf("load plugin %q: %s: %w", src.manifest.Plugin.Name, step, err)
 	}
 	lim := effectiveLimits(src.manifest.Limits, r.cfg)
-	limited, lerr := wasmbin.LimitMemory(src.module, mod, lim.memoryPages)
-	if lerr != nil {
-		errs = append(errs, wrap("module "+src.manifest.Plugin.Module, lerr))
-		limited = src.module
+	if err := wasmbin.CheckMemory(mod, lim.memoryPages); err != nil {
+		errs = append(errs, wrap("module "+src.manifest.Plugin.Module, err))
 	}
-	compiled, cerr := r.engine.Compile(ctx, limited)
+	compiled, cerr := r.engine.Compile(ctx, src.module)
 	if cerr != nil {
 		errs = append(errs, wrap("compile "+src.manifest.Plugin.Module, cerr))
 	} else {

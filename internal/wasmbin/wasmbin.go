@@ -1,7 +1,6 @@
 // Package wasmbin reads the parts of a WebAssembly binary module that the
 // host needs before compiling it: types, imports, exports, memories and
-// custom sections. It also rewrites the memory section to enforce a memory
-// limit. Every byte is treated as hostile: reads are bounds-checked and the
+// custom sections. Every byte is treated as hostile: reads are bounds-checked and the
 // errors name the section and offset.
 //
 // It is not a validator: the engine validates the whole module when it
@@ -55,8 +54,6 @@ type Module struct {
 	// FuncTypes holds the type index of each function, imports first.
 	FuncTypes []uint32
 
-	memSection  [2]int // start and end of the memory section's contents, or zeros
-	memHeader   int    // start of the memory section (its id byte)
 	exportIndex []uint32
 }
 
@@ -183,7 +180,6 @@ func Parse(b []byte) (*Module, error) {
 	r := &reader{b: b, off: 8, sec: "header"}
 	var funcs []uint32
 	for r.off < len(b) {
-		start := r.off
 		id, _ := r.byte()
 		r.sec = sectionName(id)
 		size, err := r.u32()
@@ -209,7 +205,7 @@ func Parse(b []byte) (*Module, error) {
 		case secFunction:
 			funcs, err = parseFuncs(sr)
 		case secMemory:
-			m.memHeader, m.memSection = start, [2]int{sr.off, end}
+
 			err = m.parseMemories(sr)
 		case secExport:
 			err = m.parseExports(sr)
@@ -217,7 +213,7 @@ func Parse(b []byte) (*Module, error) {
 		if err != nil {
 			return nil, err
 		}
-		if id != secCustom && (id == secType || id == secImport || id == secFunction || id == secMemory || id == secExport) && sr.off != end {
+		if id != secCustom && sr.off != end && (id == secType || id == secImport || id == secFunction || id == secMemory || id == secExport) {
 			return nil, sr.errf("%d bytes left over at the end of the section", end-sr.off)
 		}
 		r.off = end

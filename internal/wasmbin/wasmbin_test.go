@@ -57,53 +57,34 @@ func TestParse_Errors(t *testing.T) {
 	}
 }
 
-func TestLimitMemory(t *testing.T) {
+func TestCheckMemory(t *testing.T) {
 	tests := []struct {
 		name     string
-		min, max uint32
-		hasMax   bool
+		min      uint32
+		noMemory bool
 		limit    uint32
-		wantMax  uint64
 		err      string
 	}{
-		{name: "no max", min: 1, limit: 16, wantMax: 16},
-		{name: "larger max", min: 1, max: 100, hasMax: true, limit: 16, wantMax: 16},
-		{name: "smaller max kept", min: 1, max: 4, hasMax: true, limit: 16, wantMax: 4},
+		{name: "fits", min: 1, limit: 16},
+		{name: "exactly", min: 16, limit: 16},
 		{name: "min over limit", min: 17, limit: 16, err: "module needs 17 pages (1114112 bytes) of memory to start, over the limit of 16 pages (1048576 bytes): memory limit"},
-		{name: "big leb", min: 200, limit: 300, wantMax: 300},
+		{name: "no memory", noMemory: true, limit: 16, err: "module defines no memory: memory limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			mod := wasmtest.Plugin()
-			mod.MemoryMin, mod.MemoryMax, mod.HasMemoryMax = tt.min, tt.max, tt.hasMax
-			b := mod.Bytes()
-			m, err := wasmbin.Parse(b)
+			mod.MemoryMin, mod.NoMemory = tt.min, tt.noMemory
+			m, err := wasmbin.Parse(mod.Bytes())
 			require.NoError(t, err)
-			out, err := wasmbin.LimitMemory(b, m, tt.limit)
+			err = wasmbin.CheckMemory(m, tt.limit)
 			if tt.err != "" {
 				require.EqualError(t, err, tt.err)
+				assert.ErrorIs(t, err, wasmbin.ErrMemoryLimit)
 				return
 			}
 			require.NoError(t, err)
-			m2, err := wasmbin.Parse(out)
-			require.NoError(t, err)
-			require.Len(t, m2.Memories, 1)
-			assert.Equal(t, uint64(tt.min), m2.Memories[0].Min)
-			assert.True(t, m2.Memories[0].HasMax)
-			assert.Equal(t, tt.wantMax, m2.Memories[0].Max)
-			assert.Equal(t, m.Exports, m2.Exports, "the rest of the module is unchanged")
 		})
 	}
-}
-
-func TestLimitMemory_NoMemory(t *testing.T) {
-	mod := wasmtest.Plugin()
-	mod.NoMemory = true
-	b := mod.Bytes()
-	m, err := wasmbin.Parse(b)
-	require.NoError(t, err)
-	_, err = wasmbin.LimitMemory(b, m, 16)
-	require.EqualError(t, err, "module defines no memory: memory limit")
 }
 
 func FuzzParse(f *testing.F) {
@@ -116,13 +97,9 @@ func FuzzParse(f *testing.F) {
 			require.ErrorIs(t, err, wasmbin.ErrMalformed)
 			return
 		}
-		out, err := wasmbin.LimitMemory(b, m, 16)
-		if err != nil {
-			return
+		if wasmbin.CheckMemory(m, 16) == nil {
+			require.Len(t, m.Memories, 1)
+			require.LessOrEqual(t, m.Memories[0].Min, uint64(16))
 		}
-		m2, err := wasmbin.Parse(out)
-		require.NoError(t, err, "LimitMemory produced an unparseable module")
-		require.Len(t, m2.Memories, 1)
-		require.LessOrEqual(t, m2.Memories[0].Max, uint64(16))
 	})
 }

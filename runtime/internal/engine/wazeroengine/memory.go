@@ -5,10 +5,9 @@ import (
 )
 
 // limitAllocator backs a guest's linear memory and refuses to grow it past
-// limit bytes, reporting each refusal. The module's own maximum is set just
-// above the limit by the runtime, so that the refused growth reaches the
-// allocator (where it can be reported) instead of being refused silently
-// by the engine.
+// limit bytes, reporting each refusal: memory.grow then fails in the guest,
+// and the host never allocates past the limit. A module's own, lower
+// maximum is enforced by wazero before the allocator is asked.
 type limitAllocator struct {
 	limit  uint64
 	denied func(requested, limit uint64)
