@@ -137,6 +137,10 @@ func (p *Plugin) Call(ctx context.Context, name string, input []byte) ([]byte, e
 	}
 	out, healthy, denied, err := inst.call(ctx, name, input)
 	p.pool.release(ctx, inst, healthy)
+	if errors.Is(err, ErrTimeout) {
+		p.audit(capabilities.Event{Kind: capabilities.KindLimit, Resource: "timeout", Op: "call", Function: name,
+			Rule: fmt.Sprintf("limits.timeout %s", p.limits.timeout)})
+	}
 	if err != nil {
 		if denied && !errors.Is(err, ErrPermission) {
 			err = &deniedError{err}

@@ -135,7 +135,8 @@ func TestLoadWithConfig_Override(t *testing.T) {
 // works.
 func TestHostile(t *testing.T) {
 	ctx := context.Background()
-	e := newRuntime(t, runtime.NewConfig().WithMaxTimeout(300*time.Millisecond))
+	audit := &auditLog{}
+	e := newRuntime(t, runtime.NewConfig().WithMaxTimeout(300*time.Millisecond).WithAuditor(audit.record))
 	p, err := e.rt.Load(ctx, fixture("hostile"))
 	require.NoError(t, err)
 	defer p.Close(ctx)
@@ -179,6 +180,11 @@ func TestHostile(t *testing.T) {
 			assert.Equal(t, "still fine", string(out))
 		})
 	}
+
+	ev, ok := audit.find(capabilities.KindLimit, "timeout")
+	require.True(t, ok, "the timeout is on record")
+	assert.Equal(t, "loop", ev.Function)
+	assert.Equal(t, "limits.timeout 300ms", ev.Rule)
 
 	t.Run("bad-realloc", func(t *testing.T) {
 		for _, arm := range []string{"bad-realloc"} {

@@ -139,8 +139,17 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 	if cfg.MemoryLimit > 0 {
 		ictx = experimental.WithMemoryAllocator(ctx, limitAllocator{limit: cfg.MemoryLimit, denied: cfg.MemoryDenied})
 	}
+	fsc, fsys, err := openMounts(cfg.Mounts, cfg.Denied)
+	if err != nil {
+		return nil, err
+	}
+	if fsc != nil {
+		mc = mc.WithFSConfig(fsc)
+		ictx = experimental.WithCloseNotifier(ictx, fsys) // closes the mounts with the instance
+	}
 	mod, err := m.rt.InstantiateModule(ictx, m.cm, mc)
 	if err != nil {
+		fsys.close()
 		return nil, mapError(ctx, err)
 	}
 	mem := mod.Memory()
