@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -194,4 +195,66 @@ func stubHost(b *testing.B, ctx context.Context, r wazero.Runtime) {
 	if err != nil {
 		b.Fatal(err)
 	}
+}
+
+// BenchmarkTimeout measures what stopping a runaway guest costs on a tight
+// loop (one million iterations): this runtime (every call has a deadline),
+// raw wazero with a deadline and close-on-context-done (the mechanism the
+// runtime uses today), and raw wazero with no way to stop the guest (the
+// baseline).
+func BenchmarkTimeout(b *testing.B) {
+	ctx := context.Background()
+	input := []byte("1000000")
+	wasm, err := os.ReadFile(fixture("bench-c") + "/bench-c.wasm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("spin-1M/vitte", func(b *testing.B) {
+		rt, err := runtime.New(ctx, runtime.NewConfig().WithLogger(slog.New(slog.DiscardHandler)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer rt.Close(ctx)
+		p, err := rt.Load(ctx, fixture("bench-c"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := p.Call(ctx, "spin", input); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	raw := func(b *testing.B, closeOnDone bool) {
+		r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(closeOnDone))
+		defer r.Close(ctx)
+		wasi_snapshot_preview1.MustInstantiate(ctx, r)
+		mod, err := r.InstantiateWithConfig(ctx, wasm, wazero.NewModuleConfig().WithStartFunctions("_initialize"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		realloc, spin, post := mod.ExportedFunction("cabi_realloc"), mod.ExportedFunction("spin"), mod.ExportedFunction("cabi_post_spin")
+		stack := make([]uint64, 4)
+		for b.Loop() {
+			cctx, cancel := ctx, context.CancelFunc(func() {})
+			if closeOnDone {
+				cctx, cancel = context.WithTimeout(ctx, time.Minute)
+			}
+			stack[0], stack[1], stack[2], stack[3] = 0, 0, 1, uint64(len(input))
+			if err := realloc.CallWithStack(cctx, stack); err != nil {
+				b.Fatal(err)
+			}
+			mod.Memory().Write(uint32(stack[0]), input)
+			stack[1] = uint64(len(input))
+			if err := spin.CallWithStack(cctx, stack); err != nil {
+				b.Fatal(err)
+			}
+			if err := post.CallWithStack(cctx, stack); err != nil {
+				b.Fatal(err)
+			}
+			cancel()
+		}
+	}
+	b.Run("spin-1M/wazero-closeondone", func(b *testing.B) { raw(b, true) })
+	b.Run("spin-1M/wazero", func(b *testing.B) { raw(b, false) })
 }

@@ -140,6 +140,7 @@ build testdata/wasm/hostile-onload-trap hostile-onload-trap reactor
 build testdata/wasm/bad-command bad-command command
 build testdata/wasm/bad-import bad-import reactor
 build testdata/wasm/caps-c caps-c reactor
+build testdata/wasm/bench-c bench-c reactor
 build adapters/c/example example reactor
 
 echo "build-c-fixtures: ok"
