@@ -20,18 +20,32 @@ import (
 // linear memory grows by the size of everything the plugin allocates, until
 // it hits its limit (about 2 MiB per 1 MiB call, a crash after ~2,000 calls).
 //
-// afterCall, run at the end of every call from the host, detects such a
-// stuck cycle: if more bytes than the heap goal were allocated since the last
-// cycle completed, a healthy collector would have finished a cycle long ago.
-// It then calls runtime.GC, which parks the export's goroutine until the
+// afterCall, run at the end of calls from the host, detects such a stuck
+// cycle: if more bytes than the heap goal were allocated since the last cycle
+// completed, a healthy collector would have finished a cycle long ago. It
+// then calls runtime.GC, which parks the export's goroutine until the
 // background workers have finished the cycle and swept the heap. A healthy
-// collector never pays for this: the check itself is one runtime/metrics read.
+// collector never pays for this.
+//
+// The check is one runtime/metrics read, about 7µs in a wasm guest: more than
+// a small call costs. So it runs after a call that moved at least
+// checkBytes of input and output, or after checkCalls calls, whichever comes
+// first. A stuck cycle is then caught before memory grows by more than
+// checkBytes plus what checkCalls calls allocate inside their handlers.
 type gcWatch struct {
 	samples []metrics.Sample
 	cycles  uint64 // completed cycles when last seen
 	allocs  uint64 // cumulative bytes allocated when cycles last changed
 	forced  uint64 // collections forced so far
+
+	calls int     // calls since the last check
+	bytes uintptr // input and output bytes since the last check
 }
+
+const (
+	checkBytes = 256 << 10
+	checkCalls = 16
+)
 
 const (
 	metricCycles = "/gc/cycles/total:gc-cycles"
@@ -48,9 +62,16 @@ func (w *gcWatch) read() (cycles, allocs, goal uint64) {
 	return w.samples[0].Value.Uint64(), w.samples[1].Value.Uint64(), w.samples[2].Value.Uint64()
 }
 
-// afterCall forces a collection if the current one is stuck. It reports
+// afterCall is called at the end of a call that moved n bytes of input and
+// output. It forces a collection if the current one is stuck, and reports
 // whether it did.
-func (w *gcWatch) afterCall() bool {
+func (w *gcWatch) afterCall(n uintptr) bool {
+	w.calls++
+	w.bytes += n
+	if w.calls < checkCalls && w.bytes < checkBytes {
+		return false
+	}
+	w.calls, w.bytes = 0, 0
 	cycles, allocs, goal := w.read()
 	if cycles != w.cycles {
 		w.cycles, w.allocs = cycles, allocs

@@ -1,6 +1,7 @@
 package pdk
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"unsafe"
@@ -74,6 +75,11 @@ type HostError struct {
 }
 
 func (e *HostError) Error() string { return e.Message }
+
+// ErrNoHost is returned by [HostCall] and [HTTPRequest] when the plugin is not
+// running inside a vitte plugin host: built for the host (any GOOS but
+// wasip1) to unit-test its logic.
+var ErrNoHost = errors.New("pdk: not running inside a vitte plugin host")
 
 // PanicError is what a handler or on-load function that panicked returns to
 // the host: [Handle] and [OnLoad] recover the panic and turn it into an

@@ -3,7 +3,6 @@
 package pdk
 
 import (
-	"errors"
 	"fmt"
 	"os"
 )
@@ -12,10 +11,6 @@ import (
 // their logic can be unit-tested with go test: the helpers behave as in a
 // host that grants nothing, and the entry points, which only the host can
 // call, panic.
-
-// ErrNoHost is returned by [HostCall] and [HTTPRequest] when the plugin is not
-// running inside a vitte plugin host (built for another GOOS than wasip1).
-var ErrNoHost = errors.New("pdk: not running inside a vitte plugin host")
 
 const notWasm = "pdk: %s called outside a wasip1 guest: build the plugin with GOOS=wasip1 GOARCH=wasm"
 

@@ -51,7 +51,7 @@ func Handle(ptr, size uint32, fn func(input []byte) ([]byte, error)) uint32 {
 	if p, ok := err.(*PanicError); ok {
 		Log(LevelError, p.Error()+"\n"+string(p.Stack))
 	}
-	state.gc.afterCall()
+	state.gc.afterCall(uintptr(size) + r.size)
 	return writeResult(r)
 }
 
@@ -68,7 +68,7 @@ func OnLoad(fn func() error) uint32 {
 	if p, ok := err.(*PanicError); ok {
 		Log(LevelError, p.Error()+"\n"+string(p.Stack))
 	}
-	state.gc.afterCall()
+	state.gc.afterCall(r.size)
 	return writeResult(r)
 }
 

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
@@ -24,18 +26,43 @@ import (
 // handler: cabi_realloc(0, 0, 1, len), write the input, call the handler,
 // read the 12-byte result area, copy the output, call cabi_post_<name>.
 
-const hostModule = "vitte:plugin/host@1.0.0"
+const (
+	hostModule = "vitte:plugin/host@1.0.0"
+	httpModule = "vitte:plugin/http@1.0.0"
+)
 
 // fixture returns the path of a committed fixture module.
 func fixture(name string) string {
 	return filepath.Join("..", "..", "..", "testdata", "wasm", name, name+".wasm")
 }
 
+// engine is one of wazero's two engines.
+type engine string
+
+const (
+	compiler    engine = "compiler"
+	interpreter engine = "interpreter"
+)
+
+// runOnEachEngine runs a behaviour test on both engines, in parallel.
+func runOnEachEngine(t *testing.T, test func(t *testing.T, e engine)) {
+	for _, e := range []engine{compiler, interpreter} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			test(t, e)
+		})
+	}
+}
+
 // compilationCache is shared by every test in the package, so that each
-// fixture is compiled once per test binary.
+// fixture is compiled once per test binary and engine (compiling a Go module
+// takes seconds, and ten times longer under -race). compileMu serialises the
+// compilations of one fixture, so that parallel tests wait for the first one
+// and then hit the cache.
 var (
 	cacheOnce sync.Once
 	cache     wazero.CompilationCache
+	compileMu sync.Map // fixture name and engine -> *sync.Mutex
 )
 
 func compilationCache() wazero.CompilationCache {
@@ -54,7 +81,23 @@ type testHost struct {
 	config map[string]string
 	// hostCall answers the host interface's call import.
 	hostCall func(name string, payload []byte) ([]byte, error)
-	logs     []string
+	// httpDo answers the http interface's request import.
+	httpDo func(req httpRequest) (httpResponse, error)
+	logs   []string
+}
+
+type header struct{ name, value string }
+
+type httpRequest struct {
+	method, url string
+	headers     []header
+	body        []byte
+}
+
+type httpResponse struct {
+	status  uint16
+	headers []header
+	body    []byte
 }
 
 // logLevels are the names of the ABI's host.level enum.
@@ -62,7 +105,7 @@ var logLevels = []string{"trace", "debug", "info", "warn", "error"}
 
 // newTestHost instantiates the fixture module and calls _initialize; it
 // does not call on-load.
-func newTestHost(t testing.TB, name string, config map[string]string) *testHost {
+func newTestHost(t testing.TB, name string, e engine, config map[string]string) *testHost {
 	t.Helper()
 	wasm, err := os.ReadFile(fixture(name))
 	if err != nil {
@@ -75,7 +118,25 @@ func newTestHost(t testing.TB, name string, config map[string]string) *testHost 
 		}
 		return nil, fmt.Errorf("host function %q is not granted", name)
 	}
-	h.rt = wazero.NewRuntimeWithConfig(h.ctx, wazero.NewRuntimeConfig().WithCompilationCache(compilationCache()))
+	h.httpDo = func(req httpRequest) (httpResponse, error) {
+		if !strings.HasPrefix(req.url, "https://example.com/") {
+			return httpResponse{}, fmt.Errorf("net: %s is not granted", req.url)
+		}
+		var sent []string
+		for _, hd := range req.headers {
+			sent = append(sent, hd.name+":"+hd.value)
+		}
+		return httpResponse{
+			status:  201,
+			headers: []header{{"x-method", req.method}, {"x-sent", strings.Join(sent, ",")}, {"x-none", ""}},
+			body:    append([]byte("got "), req.body...),
+		}, nil
+	}
+	rc := wazero.NewRuntimeConfigCompiler()
+	if e == interpreter {
+		rc = wazero.NewRuntimeConfigInterpreter()
+	}
+	h.rt = wazero.NewRuntimeWithConfig(h.ctx, rc.WithCompilationCache(compilationCache()))
 	t.Cleanup(func() { h.rt.Close(h.ctx) })
 
 	wasi_snapshot_preview1.MustInstantiate(h.ctx, h.rt)
@@ -87,7 +148,16 @@ func newTestHost(t testing.TB, name string, config map[string]string) *testHost 
 	if err != nil {
 		t.Fatalf("instantiate host module: %v", err)
 	}
-	compiled, err := h.rt.CompileModule(h.ctx, wasm)
+	_, err = h.rt.NewHostModuleBuilder(httpModule).
+		NewFunctionBuilder().WithFunc(h.request).Export("request").
+		Instantiate(h.ctx)
+	if err != nil {
+		t.Fatalf("instantiate http module: %v", err)
+	}
+	mu, _ := compileMu.LoadOrStore(name+"/"+string(e), new(sync.Mutex))
+	mu.(*sync.Mutex).Lock()
+	compiled, err := h.rt.CompileModule(experimental.WithCompilationWorkers(h.ctx, goruntime.GOMAXPROCS(0)), wasm)
+	mu.(*sync.Mutex).Unlock()
 	if err != nil {
 		t.Fatalf("compile %s: %v", name, err)
 	}
@@ -191,6 +261,95 @@ func (h *testHost) call(ctx context.Context, m api.Module, namePtr, nameLen, pay
 		}
 	}
 	panic(fmt.Sprintf("call: %v", err))
+}
+
+func (h *testHost) request(ctx context.Context, m api.Module,
+	methodPtr, methodLen, urlPtr, urlLen, headersPtr, headersLen, bodyPtr, bodyLen, ret uint32) {
+	if err := h.doRequest(ctx, m, methodPtr, methodLen, urlPtr, urlLen, headersPtr, headersLen, bodyPtr, bodyLen, ret); err != nil {
+		panic(fmt.Sprintf("request: %v", err))
+	}
+}
+
+func (h *testHost) doRequest(ctx context.Context, m api.Module,
+	methodPtr, methodLen, urlPtr, urlLen, headersPtr, headersLen, bodyPtr, bodyLen, ret uint32) error {
+	var req httpRequest
+	method, err := h.read(m, methodPtr, methodLen)
+	if err != nil {
+		return err
+	}
+	url, err := h.read(m, urlPtr, urlLen)
+	if err != nil {
+		return err
+	}
+	req.method, req.url = string(method), string(url)
+	if headersLen > 0 && headersPtr%4 != 0 {
+		return fmt.Errorf("headers %#x are not 4-aligned", headersPtr)
+	}
+	list, err := h.read(m, headersPtr, 16*headersLen)
+	if err != nil {
+		return err
+	}
+	for i := uint32(0); i < headersLen; i++ {
+		e := list[16*i:]
+		name, err := h.read(m, binary.LittleEndian.Uint32(e), binary.LittleEndian.Uint32(e[4:]))
+		if err != nil {
+			return err
+		}
+		value, err := h.read(m, binary.LittleEndian.Uint32(e[8:]), binary.LittleEndian.Uint32(e[12:]))
+		if err != nil {
+			return err
+		}
+		req.headers = append(req.headers, header{string(name), string(value)})
+	}
+	if req.body, err = h.read(m, bodyPtr, bodyLen); err != nil {
+		return err
+	}
+
+	var area [24]byte
+	resp, rerr := h.httpDo(req)
+	if rerr != nil {
+		msg := rerr.Error()
+		p, err := h.alloc(ctx, m, 1, []byte(msg))
+		if err != nil {
+			return err
+		}
+		area[0] = 1
+		binary.LittleEndian.PutUint32(area[4:], p)
+		binary.LittleEndian.PutUint32(area[8:], uint32(len(msg)))
+	} else {
+		list := make([]byte, 16*len(resp.headers))
+		for i, hd := range resp.headers {
+			np, err := h.alloc(ctx, m, 1, []byte(hd.name))
+			if err != nil {
+				return err
+			}
+			vp, err := h.alloc(ctx, m, 1, []byte(hd.value))
+			if err != nil {
+				return err
+			}
+			binary.LittleEndian.PutUint32(list[16*i:], np)
+			binary.LittleEndian.PutUint32(list[16*i+4:], uint32(len(hd.name)))
+			binary.LittleEndian.PutUint32(list[16*i+8:], vp)
+			binary.LittleEndian.PutUint32(list[16*i+12:], uint32(len(hd.value)))
+		}
+		lp, err := h.alloc(ctx, m, 4, list)
+		if err != nil {
+			return err
+		}
+		bp, err := h.alloc(ctx, m, 1, resp.body)
+		if err != nil {
+			return err
+		}
+		binary.LittleEndian.PutUint16(area[4:], resp.status)
+		binary.LittleEndian.PutUint32(area[8:], lp)
+		binary.LittleEndian.PutUint32(area[12:], uint32(len(resp.headers)))
+		binary.LittleEndian.PutUint32(area[16:], bp)
+		binary.LittleEndian.PutUint32(area[20:], uint32(len(resp.body)))
+	}
+	if ret%4 != 0 || !m.Memory().Write(ret, area[:]) {
+		return fmt.Errorf("return pointer %#x is misaligned or outside memory", ret)
+	}
+	return nil
 }
 
 // errResult is an err result returned by the guest.

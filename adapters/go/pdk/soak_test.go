@@ -16,13 +16,16 @@ import (
 // warm-up. Go wasip1 guests built naively grow by about 2 MiB per 1 MiB call
 // until they run out of memory; see the package documentation, "Memory".
 func TestSoak_memoryFlat(t *testing.T) {
+	t.Parallel()
 	const (
 		calls  = 3000
 		warmUp = 300
 		size   = 1 << 20
 		slack  = 16 // pages (1 MiB) of growth allowed after the warm-up
 	)
-	h := newTestHost(t, "go-stress", nil)
+	loadStart := time.Now()
+	h := newTestHost(t, "go-stress", compiler, nil)
+	t.Logf("compile and instantiate: %v", time.Since(loadStart).Round(time.Millisecond))
 
 	input := make([]byte, size)
 	rng := rand.New(rand.NewPCG(1, 2))
