@@ -1,0 +1,406 @@
+package runtime_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vitte-lang/vitte-plugin/capabilities"
+	"github.com/vitte-lang/vitte-plugin/manifest"
+	"github.com/vitte-lang/vitte-plugin/runtime"
+)
+
+// The file system capability, seen from a guest: testdata/wasm/fs-probe
+// (C, wasi-libc) asks for /data (rw) and /ro (ro) and reports what each
+// file operation did, as "ok: ..." or "error: <strerror>".
+//
+// Where a refusal happens decides whether the host can audit it:
+//
+//   - wasi-libc resolves every path against the preopened directories
+//     itself. A path under no mount (/etc/passwd, /tmp/x, /) fails in the
+//     guest with ENOTCAPABLE ("Capabilities insufficient") without any
+//     call to the host: there is nothing to audit.
+//   - wazero cleans the path relative to a mount and refuses one that climbs
+//     out lexically (/data/../secret) with EPERM, and refuses a rename or
+//     link between two mounts with ENOSYS, before reaching the mount:
+//     the host sees the call but no mount does, so no audit event either.
+//   - Everything else reaches the mount (runtime/internal/engine/
+//     wazeroengine/rootfs.go), which resolves it in an os.Root: a symbolic
+//     link pointing out is refused (EPERM), so is a symbolic link whose
+//     target leaves the mount, and every change to a read-only mount
+//     (EROFS). Each of those is an audit event of kind fs.
+
+// fsSecret is the content of the files outside every mount.
+const fsSecret = "TOP-SECRET-fs-probe"
+
+// fsAudit collects audit events.
+type fsAudit struct {
+	mu     sync.Mutex
+	events []capabilities.Event
+}
+
+func (a *fsAudit) record(e capabilities.Event) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events = append(a.events, e)
+}
+
+// take returns the events recorded since the last take.
+func (a *fsAudit) take() []capabilities.Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ev := a.events
+	a.events = nil
+	return ev
+}
+
+// fsHost is the host side of an fs-probe plugin, in a temporary directory:
+//
+//	secret.txt            fsSecret, outside every mount
+//	secretdir/inner.txt   fsSecret, outside every mount
+//	data/                 granted as /data, read-write
+//	  hello.txt           "hello from data"
+//	  link-out   -> ../secret.txt
+//	  abs-out    -> <tmp>/secret.txt
+//	  dir-out    -> ../secretdir
+//	ro/                   granted as /ro read-write; the manifest asks ro
+//	  ro.txt              "read only"
+//	  sub/
+type fsHost struct {
+	tmp, data, ro string
+	p             *runtime.Plugin
+	audit         *fsAudit
+}
+
+// loadFSProbe builds the host tree and loads fixture with grants(data, ro).
+func loadFSProbe(t *testing.T, fixtureName string, grants func(data, ro string) capabilities.Grants) *fsHost {
+	t.Helper()
+	tmp := t.TempDir()
+	h := &fsHost{tmp: tmp, data: filepath.Join(tmp, "data"), ro: filepath.Join(tmp, "ro"), audit: &fsAudit{}}
+	write := func(p, s string) {
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(s), 0o644))
+	}
+	write(filepath.Join(tmp, "secret.txt"), fsSecret)
+	write(filepath.Join(tmp, "secretdir", "inner.txt"), fsSecret)
+	write(filepath.Join(h.data, "hello.txt"), "hello from data")
+	write(filepath.Join(h.ro, "ro.txt"), "read only")
+	require.NoError(t, os.Mkdir(filepath.Join(h.ro, "sub"), 0o755))
+	require.NoError(t, os.Symlink("../secret.txt", filepath.Join(h.data, "link-out")))
+	require.NoError(t, os.Symlink(filepath.Join(tmp, "secret.txt"), filepath.Join(h.data, "abs-out")))
+	require.NoError(t, os.Symlink("../secretdir", filepath.Join(h.data, "dir-out")))
+
+	e := newRuntime(t, runtime.NewConfig().WithAuditor(h.audit.record))
+	p, err := e.rt.LoadWithConfig(context.Background(), fixture(fixtureName), runtime.NewLoadConfig().WithGrants(grants(h.data, h.ro)))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Close(context.Background()) })
+	h.p = p
+	return h
+}
+
+// grantBoth grants /data and /ro, both read-write.
+func grantBoth(data, ro string) capabilities.Grants {
+	return capabilities.NewGrants().WithDir("/data", data, manifest.ReadWrite).WithDir("/ro", ro, manifest.ReadWrite)
+}
+
+// call runs handler fn of the probe, which always returns ok bytes.
+func (h *fsHost) call(t *testing.T, fn, in string) string {
+	t.Helper()
+	out, err := h.p.Call(context.Background(), fn, []byte(in))
+	require.NoError(t, err, "%s %q", fn, in)
+	return string(out)
+}
+
+// checkUntouched asserts that nothing outside /data changed: the secrets,
+// the read-only mount, the temporary directory's entries.
+func (h *fsHost) checkUntouched(t *testing.T) {
+	t.Helper()
+	for _, p := range []string{"secret.txt", "secretdir/inner.txt"} {
+		b, err := os.ReadFile(filepath.Join(h.tmp, p))
+		require.NoError(t, err)
+		assert.Equal(t, fsSecret, string(b), p)
+	}
+	list := func(dir string) []string {
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	assert.Equal(t, []string{"data", "ro", "secret.txt", "secretdir"}, list(h.tmp))
+	assert.Equal(t, []string{"inner.txt"}, list(filepath.Join(h.tmp, "secretdir")))
+	assert.Equal(t, []string{"ro.txt", "sub"}, list(h.ro))
+	b, err := os.ReadFile(filepath.Join(h.ro, "ro.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, "read only", string(b))
+}
+
+// noSecret asserts that out shows nothing of the files outside the mounts.
+func noSecret(t *testing.T, out string) {
+	t.Helper()
+	assert.NotContains(t, out, fsSecret)
+	assert.NotContains(t, out, "root:", "/etc/passwd")
+}
+
+const (
+	guestEPERM       = "error: Operation not permitted"
+	guestEROFS       = "error: Read-only file system"
+	guestENOTCAP     = "error: Capabilities insufficient"
+	guestENOSYS      = "error: Function not implemented"
+	guestENOENT      = "error: No such file or directory"
+	ruleEscapesData  = "path escapes mount /data"
+	ruleReadOnlyRO   = "read-only mount /ro"
+	ruleSymlinkEscap = "symlink target escapes mount /data"
+)
+
+// fsEscape is one attempt to reach past the grant.
+type fsEscape struct {
+	name string
+	// setup are calls made first, each of which must answer "ok".
+	setup [][2]string
+	fn    string
+	in    string
+	// expected is what the guest sees.
+	expected string
+	// event is the audit event expected (Op, Resource, Rule), or nil where
+	// the refusal happens before the host's mount code (see the top of
+	// this file).
+	event *capabilities.Event
+}
+
+func fsEvent(op, resource, rule string) *capabilities.Event {
+	return &capabilities.Event{Op: op, Resource: resource, Rule: rule}
+}
+
+var fsEscapes = []fsEscape{
+	// Paths outside every mount: refused by the guest's libc.
+	{name: "absolute path", fn: "read", in: "/etc/passwd", expected: guestENOTCAP},
+	{name: "absolute path to the secret", fn: "read", in: "<tmp>/secret.txt", expected: guestENOTCAP},
+	{name: "list /", fn: "list", in: "/", expected: guestENOTCAP},
+	{name: "rename out of every mount", fn: "rename", in: "/data/hello.txt\n/tmp/hello.txt", expected: guestENOTCAP},
+	// Lexical escapes: refused by wazero.
+	{name: "dot-dot to /etc/passwd", fn: "read", in: "/data/../../etc/passwd", expected: guestEPERM},
+	{name: "dot-dot to the secret", fn: "read", in: "/data/../secret.txt", expected: guestEPERM},
+	{name: "list the parent", fn: "list", in: "/data/..", expected: guestEPERM},
+	{name: "rename between mounts", fn: "rename", in: "/data/hello.txt\n/ro/hello.txt", expected: guestENOSYS},
+	{name: "hard link between mounts", fn: "link", in: "/ro/ro.txt\n/data/ro-link", expected: guestENOSYS},
+	// Symbolic links inside the mount pointing out: refused by os.Root.
+	{name: "relative link to a file outside", fn: "read", in: "/data/link-out", expected: guestEPERM, event: fsEvent("open", "/data/link-out", ruleEscapesData)},
+	{name: "absolute link to a file outside", fn: "read", in: "/data/abs-out", expected: guestEPERM, event: fsEvent("open", "/data/abs-out", ruleEscapesData)},
+	{name: "link to a directory outside", fn: "read", in: "/data/dir-out/inner.txt", expected: guestEPERM, event: fsEvent("open", "/data/dir-out/inner.txt", ruleEscapesData)},
+	{name: "list a directory outside through a link", fn: "list", in: "/data/dir-out", expected: guestEPERM, event: fsEvent("open", "/data/dir-out", ruleEscapesData)},
+	{name: "stat through a link", fn: "stat", in: "/data/link-out", expected: guestEPERM, event: fsEvent("stat", "/data/link-out", ruleEscapesData)},
+	{name: "write through a link to a directory outside", fn: "write", in: "/data/dir-out/new.txt\nx", expected: guestEPERM, event: fsEvent("open", "/data/dir-out/new.txt", ruleEscapesData)},
+	{name: "rename out through a link", fn: "rename", in: "/data/hello.txt\n/data/dir-out/hello.txt", expected: guestEPERM, event: fsEvent("rename", "/data/dir-out/hello.txt", ruleEscapesData)},
+	{name: "rename in through a link", fn: "rename", in: "/data/dir-out/inner.txt\n/data/stolen.txt", expected: guestEPERM, event: fsEvent("rename", "/data/dir-out/inner.txt", ruleEscapesData)},
+	{name: "hard link of a file outside", fn: "link", in: "/data/dir-out/inner.txt\n/data/hard", expected: guestEPERM, event: fsEvent("link", "/data/dir-out/inner.txt", ruleEscapesData)},
+	{name: "unlink through a link", fn: "unlink", in: "/data/dir-out/inner.txt", expected: guestEPERM, event: fsEvent("unlink", "/data/dir-out/inner.txt", ruleEscapesData)},
+	// Links the guest makes.
+	{name: "guest symlink to ..", fn: "symlink", in: "../secret.txt\n/data/mine", expected: guestEPERM, event: fsEvent("symlink", "/data/mine", ruleSymlinkEscap)},
+	{name: "guest symlink to an absolute path", fn: "symlink", in: "/etc/passwd\n/data/mine", expected: guestEPERM, event: fsEvent("symlink", "/data/mine", ruleSymlinkEscap)},
+	{name: "read the refused guest symlink", fn: "read", in: "/data/mine", expected: guestENOENT},
+	{
+		name:  "guest symlink through a link, then read",
+		setup: [][2]string{{"symlink", "dir-out/inner.txt\n/data/mine"}}, // lexically inside: created
+		fn:    "read", in: "/data/mine", expected: guestEPERM, event: fsEvent("open", "/data/mine", ruleEscapesData),
+	},
+	{
+		name:  "hard link of a link pointing out, then read",
+		setup: [][2]string{{"link", "/data/link-out\n/data/hard"}}, // the link itself, not its target
+		fn:    "read", in: "/data/hard", expected: guestEPERM, event: fsEvent("open", "/data/hard", ruleEscapesData),
+	},
+	// The read-only mount.
+	{name: "create in the read-only mount", fn: "write", in: "/ro/new.txt\nx", expected: guestEROFS, event: fsEvent("create", "/ro/new.txt", ruleReadOnlyRO)},
+	{name: "overwrite in the read-only mount", fn: "write", in: "/ro/ro.txt\nx", expected: guestEROFS, event: fsEvent("create", "/ro/ro.txt", ruleReadOnlyRO)},
+	{name: "append in the read-only mount", fn: "append", in: "/ro/ro.txt\nx", expected: guestEROFS, event: fsEvent("create", "/ro/ro.txt", ruleReadOnlyRO)},
+	{name: "truncate in the read-only mount", fn: "truncate", in: "/ro/ro.txt", expected: guestEROFS, event: fsEvent("write", "/ro/ro.txt", ruleReadOnlyRO)},
+	{name: "unlink in the read-only mount", fn: "unlink", in: "/ro/ro.txt", expected: guestEROFS, event: fsEvent("unlink", "/ro/ro.txt", ruleReadOnlyRO)},
+	{name: "mkdir in the read-only mount", fn: "mkdir", in: "/ro/new", expected: guestEROFS, event: fsEvent("mkdir", "/ro/new", ruleReadOnlyRO)},
+	{name: "rmdir in the read-only mount", fn: "rmdir", in: "/ro/sub", expected: guestEROFS, event: fsEvent("rmdir", "/ro/sub", ruleReadOnlyRO)},
+	{name: "rename in the read-only mount", fn: "rename", in: "/ro/ro.txt\n/ro/moved.txt", expected: guestEROFS, event: fsEvent("rename", "/ro/ro.txt", ruleReadOnlyRO)},
+	{name: "symlink in the read-only mount", fn: "symlink", in: "ro.txt\n/ro/l", expected: guestEROFS, event: fsEvent("symlink", "/ro/l", ruleReadOnlyRO)},
+	{name: "hard link in the read-only mount", fn: "link", in: "/ro/ro.txt\n/ro/l", expected: guestEROFS, event: fsEvent("link", "/ro/l", ruleReadOnlyRO)},
+	{name: "set times in the read-only mount", fn: "utimes", in: "/ro/ro.txt", expected: guestEROFS, event: fsEvent("utimens", "/ro/ro.txt", ruleReadOnlyRO)},
+}
+
+// TestFS_Escapes: every attempt fails in the guest, shows nothing of the
+// secrets, changes nothing outside /data, is audited where the host's mount
+// code refused it, and the next call works.
+func TestFS_Escapes(t *testing.T) {
+	for _, name := range fsProbeFixtures(t) {
+		t.Run(name, func(t *testing.T) {
+			h := loadFSProbe(t, name, grantBoth)
+			for _, tc := range fsEscapes {
+				t.Run(tc.name, func(t *testing.T) {
+					for _, c := range tc.setup {
+						require.Equal(t, "ok", h.call(t, c[0], c[1]), "setup %s %q", c[0], c[1])
+					}
+					h.audit.take()
+					in := strings.ReplaceAll(tc.in, "<tmp>", h.tmp)
+					out := h.call(t, tc.fn, in)
+					assert.Equal(t, tc.expected, out)
+					noSecret(t, out)
+
+					events := h.audit.take()
+					if tc.event == nil {
+						assert.Empty(t, events, "refused before the mount: nothing to audit")
+					} else if assert.Len(t, events, 1) {
+						ev := events[0]
+						assert.Equal(t, capabilities.KindFS, ev.Kind)
+						assert.Equal(t, tc.event.Op, ev.Op)
+						assert.Equal(t, tc.event.Resource, ev.Resource)
+						assert.Equal(t, tc.event.Rule, ev.Rule)
+						assert.Equal(t, tc.fn, ev.Function)
+						assert.Equal(t, name, ev.Plugin)
+						assert.False(t, ev.Allowed)
+					}
+
+					h.checkUntouched(t)
+					assert.Equal(t, "ok: hello from data", h.call(t, "read", "/data/hello.txt"), "the next call works")
+					for _, f := range []string{"mine", "hard", "stolen.txt", "ro-link"} {
+						_ = os.Remove(filepath.Join(h.data, f))
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestFS_Allowed: what the grant allows works, and is not audited (only
+// denials are, by default).
+func TestFS_Allowed(t *testing.T) {
+	for _, name := range fsProbeFixtures(t) {
+		t.Run(name, func(t *testing.T) {
+			h := loadFSProbe(t, name, grantBoth)
+			steps := []struct{ fn, in, expected string }{
+				{"read", "/data/hello.txt", "ok: hello from data"},
+				{"read", "/ro/ro.txt", "ok: read only"},
+				{"list", "/ro", "ok: ro.txt sub"},
+				{"stat", "/ro/ro.txt", "ok: file 9"},
+				{"write", "/data/new.txt\nnew content", "ok: wrote 11 bytes"},
+				{"append", "/data/new.txt\n!", "ok: wrote 1 bytes"},
+				{"read", "/data/new.txt", "ok: new content!"},
+				{"mkdir", "/data/dir", "ok"},
+				{"rename", "/data/new.txt\n/data/dir/moved.txt", "ok"},
+				{"symlink", "moved.txt\n/data/dir/soft", "ok"},
+				{"symlink", "../hello.txt\n/data/dir/up", "ok"},
+				{"read", "/data/dir/soft", "ok: new content!"},
+				{"read", "/data/dir/up", "ok: hello from data"},
+				{"readlink", "/data/dir/up", "ok: ../hello.txt"},
+				{"lstat", "/data/link-out", "ok: link 13"},
+				{"link", "/data/dir/moved.txt\n/data/hard.txt", "ok"},
+				{"stat", "/data/hard.txt", "ok: file 12"},
+				{"list", "/data", "ok: abs-out dir dir-out hard.txt hello.txt link-out"},
+				{"list", "/data/dir", "ok: moved.txt soft up"},
+				{"utimes", "/data/hard.txt", "ok"},
+				{"truncate", "/data/hard.txt", "ok"},
+				{"stat", "/data/dir/moved.txt", "ok: file 0"},
+				{"unlink", "/data/dir/soft", "ok"},
+				{"unlink", "/data/dir/up", "ok"},
+				{"unlink", "/data/dir/moved.txt", "ok"},
+				{"rmdir", "/data/dir", "ok"},
+				{"unlink", "/data/hard.txt", "ok"},
+				{"list", "/data", "ok: abs-out dir-out hello.txt link-out"},
+			}
+			for _, s := range steps {
+				assert.Equal(t, s.expected, h.call(t, s.fn, s.in), "%s %q", s.fn, s.in)
+			}
+			assert.Empty(t, h.audit.take())
+			h.checkUntouched(t)
+		})
+	}
+}
+
+// TestFS_WritesReachTheHost: a write in /data is the host's file.
+func TestFS_WritesReachTheHost(t *testing.T) {
+	for _, name := range fsProbeFixtures(t) {
+		t.Run(name, func(t *testing.T) {
+			h := loadFSProbe(t, name, grantBoth)
+			require.Equal(t, "ok: wrote 5 bytes", h.call(t, "write", "/data/out.txt\nhello"))
+			b, err := os.ReadFile(filepath.Join(h.data, "out.txt"))
+			require.NoError(t, err)
+			assert.Equal(t, "hello", string(b))
+			require.NoError(t, os.WriteFile(filepath.Join(h.data, "in.txt"), []byte("from host"), 0o644))
+			assert.Equal(t, "ok: from host", h.call(t, "read", "/data/in.txt"))
+		})
+	}
+}
+
+// TestFS_ReadOnlyRequestStaysReadOnly: the manifest asks /ro read-only; a
+// read-write grant does not widen it.
+func TestFS_ReadOnlyRequestStaysReadOnly(t *testing.T) {
+	h := loadFSProbe(t, "fs-probe", grantBoth)
+	mounts := h.p.Capabilities().Mounts
+	require.Len(t, mounts, 2)
+	assert.Equal(t, capabilities.Mount{Guest: "/data", Host: h.data, Mode: manifest.ReadWrite}, mounts[0])
+	assert.Equal(t, capabilities.Mount{Guest: "/ro", Host: h.ro, Mode: manifest.ReadOnly}, mounts[1])
+	assert.Equal(t, guestEROFS, h.call(t, "write", "/ro/ro.txt\nx"))
+	h.checkUntouched(t)
+}
+
+// TestFS_NoGrants: without a grant the guest has no preopened directory:
+// every path fails in its libc, and nothing reaches the host.
+func TestFS_NoGrants(t *testing.T) {
+	for _, name := range fsProbeFixtures(t) {
+		t.Run(name, func(t *testing.T) {
+			h := loadFSProbe(t, name, func(string, string) capabilities.Grants { return capabilities.NewGrants() })
+			assert.Empty(t, h.p.Capabilities().Mounts)
+			assert.Equal(t, []string{"fs /data (rw)", "fs /ro (ro)"}, h.p.Capabilities().Denied)
+			var refused []string
+			for _, ev := range h.audit.take() {
+				assert.Equal(t, capabilities.KindFS, ev.Kind)
+				assert.Equal(t, "load", ev.Function)
+				refused = append(refused, ev.Resource)
+			}
+			assert.Len(t, refused, 2, "the load records each request not granted: %v", refused)
+			for _, c := range [][2]string{
+				{"read", "/data/hello.txt"},
+				{"list", "/data"},
+				{"list", "/"},
+				{"list", "."},
+				{"read", "hello.txt"},
+				{"write", "/data/new.txt\nx"},
+				{"read", "/etc/passwd"},
+			} {
+				out := h.call(t, c[0], c[1])
+				assert.Equal(t, guestENOTCAP, out, "%s %q", c[0], c[1])
+				noSecret(t, out)
+			}
+			assert.Empty(t, h.audit.take(), "nothing reached the host during the calls")
+			_, err := os.Stat(filepath.Join(h.data, "new.txt"))
+			assert.ErrorIs(t, err, os.ErrNotExist)
+			h.checkUntouched(t)
+		})
+	}
+}
+
+// TestFS_OneMountGranted: granting /data only leaves /ro invisible.
+func TestFS_OneMountGranted(t *testing.T) {
+	h := loadFSProbe(t, "fs-probe", func(data, _ string) capabilities.Grants {
+		return capabilities.NewGrants().WithDir("/data", data, manifest.ReadWrite)
+	})
+	assert.Equal(t, []string{"fs /ro (ro)"}, h.p.Capabilities().Denied)
+	assert.Equal(t, "ok: hello from data", h.call(t, "read", "/data/hello.txt"))
+	assert.Equal(t, guestENOTCAP, h.call(t, "read", "/ro/ro.txt"))
+	assert.Equal(t, guestENOTCAP, h.call(t, "list", "/ro"))
+}
+
+// fsProbeFixtures lists the fs-probe fixtures: the C one, and the Go one
+// when it has been built.
+func fsProbeFixtures(t *testing.T) []string {
+	t.Helper()
+	names := []string{"fs-probe"}
+	if _, err := os.Stat(filepath.Join(fixture("fs-probe-go"), "fs-probe-go.wasm")); err == nil {
+		names = append(names, "fs-probe-go")
+	}
+	return slices.Clip(names)
+}
