@@ -72,16 +72,22 @@ func (w *gcWatch) afterCall(n uintptr) bool {
 		return false
 	}
 	w.calls, w.bytes = 0, 0
-	cycles, allocs, goal := w.read()
-	if cycles != w.cycles {
-		w.cycles, w.allocs = cycles, allocs
-		return false
-	}
-	if allocs-w.allocs <= goal {
+	if !w.stuck(w.read()) {
 		return false
 	}
 	runtime.GC()
 	w.forced++
 	w.cycles, w.allocs, _ = w.read()
 	return true
+}
+
+// stuck records the runtime's completed cycles, cumulative allocated bytes
+// and heap goal, and reports whether the current cycle is stuck: more than
+// the heap goal was allocated since a cycle last completed.
+func (w *gcWatch) stuck(cycles, allocs, goal uint64) bool {
+	if cycles != w.cycles {
+		w.cycles, w.allocs = cycles, allocs
+		return false
+	}
+	return allocs-w.allocs > goal
 }
