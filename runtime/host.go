@@ -178,21 +178,3 @@ func (r *Runtime) dispatch(ctx context.Context, st *callState, name string, payl
 	}
 	return out, nil
 }
-
-func (r *Runtime) hostRequest(ctx context.Context, c engine.Caller, stack []uint64) error {
-	st, err := state(ctx, abi.FuncRequest)
-	if err != nil {
-		return err
-	}
-	ret := uint32(stack[8])
-	mem := c.Memory()
-	if err := abi.CheckReturnArea(mem, ret, abi.ResponseResultSize); err != nil {
-		return refuse(st, abi.FuncRequest, err)
-	}
-	// No network grant can be given yet: every request is denied.
-	msg := []byte("permission denied: network access not granted")
-	if err := abi.LowerResult(ctx, mem, st.inst, ret, abi.TagErr, msg); err != nil {
-		return refuse(st, abi.FuncRequest, err)
-	}
-	return nil
-}
