@@ -367,20 +367,7 @@ func (g *guard) dial(ctx context.Context, network, addr string) (net.Conn, error
 		}
 		return nil, g.deny(h.resource, rule)
 	}
-	d := net.Dialer{
-		// The last word: whatever address the socket is about to connect
-		// to must pass the same check.
-		Control: func(_, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return g.deny(h.resource, fmt.Sprintf("unexpected dial address %q", address))
-			}
-			if ok, rule := g.s.CheckAddr(ap.Addr(), ap.Port()); !ok {
-				return g.deny(h.resource, rule)
-			}
-			return nil
-		},
-	}
+	d := net.Dialer{Control: g.control(h.resource)}
 	var errs []error
 	for _, a := range addrs {
 		conn, err := d.DialContext(ctx, network, netip.AddrPortFrom(a.Unmap(), port).String())
@@ -393,6 +380,21 @@ func (g *guard) dial(ctx context.Context, network, addr string) (net.Conn, error
 		}
 	}
 	return nil, errors.Join(errs...)
+}
+
+// control returns the dialer's Control hook, the last word: whatever
+// address a socket is about to connect to must pass CheckAddr.
+func (g *guard) control(resource string) func(network, address string, c syscall.RawConn) error {
+	return func(_, address string, _ syscall.RawConn) error {
+		ap, err := netip.ParseAddrPort(address)
+		if err != nil {
+			return g.deny(resource, fmt.Sprintf("unexpected dial address %q", address))
+		}
+		if ok, rule := g.s.CheckAddr(ap.Addr(), ap.Port()); !ok {
+			return g.deny(resource, rule)
+		}
+		return nil
+	}
 }
 
 // Interface guards
