@@ -53,7 +53,7 @@ func (r *Runtime) hostRequest(ctx context.Context, c engine.Caller, stack []uint
 	if err != nil {
 		return refuse(st, abi.FuncRequest, err)
 	}
-	resp, reqErr := p.request(ctx, st, req)
+	resp, reqErr := p.doHTTP(ctx, st, req)
 	if ctx.Err() != nil {
 		// The call ran out of time (or was canceled) during the request:
 		// report that, not a failure to lower the result.
@@ -92,9 +92,9 @@ func liftRequest(mem abi.Memory, stack []uint64, maxBody uint64) (httpRequest, e
 	return req, nil
 }
 
-// request makes req for the call st and returns the response to lower.
+// doHTTP makes req for the call st and returns the response to lower.
 // Its error is the message the guest gets.
-func (p *Plugin) request(ctx context.Context, st *callState, req httpRequest) (abi.Response, error) {
+func (p *Plugin) doHTTP(ctx context.Context, st *callState, req httpRequest) (abi.Response, error) {
 	hreq, err := newHTTPRequest(ctx, req)
 	if err != nil {
 		return abi.Response{}, err
