@@ -67,14 +67,14 @@ build_c() {
 }
 
 # build_go <dir> <name>: builds the Go package in <dir> into <dir>/<name>.wasm,
-# a wasip1 reactor (-buildmode=c-shared), without paths or build IDs.
+# a wasip1 reactor, with the command and the pinned environment of
+# scripts/build-go-fixtures.sh (the bytes depend on the Go version: go.mod's).
 build_go() {
     local dir=$1 name=$2 out=$1/$2.wasm tmp
     tmp=$(mktemp "$work/out.XXXXXX")
-    echo "build-probe-fixtures: $dir -> $out"
-    GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOFLAGS=-mod=mod \
-        go build -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w -buildid=' \
-        -o "$tmp" "./$dir"
+    echo "build-probe-fixtures: $dir -> $out ($(go env GOVERSION))"
+    GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS= GOWASM= GOEXPERIMENT= \
+        go build -buildmode=c-shared -trimpath -buildvcs=false -o "$tmp" "./$dir"
     wasm-validate "$tmp" || die "$out: wasm-validate failed"
     cp "$tmp" "$out"
     chmod 0644 "$out"
