@@ -31,7 +31,14 @@ func (r *Runtime) hostModule() []engine.HostFunc {
 
 // refuse records a host function's refusal on the call, so that the call's
 // error is this one rather than the engine's wrapping of it.
+//
+// An error that is not a failed ABI check (a trap or a timeout inside the
+// guest's cabi_realloc, called to place a result) is returned as is, for
+// the call to report as the trap or timeout it is.
 func refuse(st *callState, fn string, err error) error {
+	if !isContract(err) {
+		return err
+	}
 	err = fmt.Errorf("%w: host function %s: %w", ErrContract, fn, err)
 	if st != nil && st.hostErr == nil {
 		st.hostErr = err
