@@ -79,6 +79,7 @@ func (a *fsAudit) take() []capabilities.Event {
 //	  sub/
 type fsHost struct {
 	tmp, data, ro string
+	rt            *runtime.Runtime
 	p             *runtime.Plugin
 	audit         *fsAudit
 }
@@ -101,13 +102,24 @@ func loadFSProbe(t *testing.T, fixtureName string, grants func(data, ro string) 
 	require.NoError(t, os.Symlink(filepath.Join(tmp, "secret.txt"), filepath.Join(h.data, "abs-out")))
 	require.NoError(t, os.Symlink("../secretdir", filepath.Join(h.data, "dir-out")))
 
-	e := newRuntime(t, runtime.NewConfig().WithAuditor(h.audit.record))
-	p, err := e.rt.LoadWithConfig(context.Background(), fixture(fixtureName), runtime.NewLoadConfig().WithGrants(grants(h.data, h.ro)))
+	h.rt = newRuntime(t, runtime.NewConfig().WithAuditor(h.audit.record)).rt
+	return h.reload(t, fixtureName, grants)
+}
+
+// reload loads fixtureName again, in the same runtime and host tree, with
+// grants(data, ro). The plugins loaded before stay loaded.
+func (h *fsHost) reload(t *testing.T, fixtureName string, grants func(data, ro string) capabilities.Grants) *fsHost {
+	t.Helper()
+	p, err := h.rt.LoadWithConfig(context.Background(), fixture(fixtureName), runtime.NewLoadConfig().WithGrants(grants(h.data, h.ro)))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Close(context.Background()) })
-	h.p = p
-	return h
+	h2 := *h
+	h2.p = p
+	return &h2
 }
+
+// noGrants grants nothing.
+func noGrants(string, string) capabilities.Grants { return capabilities.NewGrants() }
 
 // grantBoth grants /data and /ro, both read-write.
 func grantBoth(data, ro string) capabilities.Grants {
@@ -244,120 +256,126 @@ var fsEscapes = []fsEscape{
 	{name: "set times in the read-only mount", fn: "utimes", in: "/ro/ro.txt", expected: guestEROFS, event: fsEvent("utimens", "/ro/ro.txt", ruleReadOnlyRO)},
 }
 
-// TestFS_Escapes: every attempt fails in the guest, shows nothing of the
+// TestFS runs the probes on each guest. Each guest is compiled once (the
+// Go probe takes half a minute to compile under the race detector): the
+// subtests share one plugin and one host tree, and leave the tree as they
+// found it.
+func TestFS(t *testing.T) {
+	for _, name := range fsProbeFixtures(t) {
+		t.Run(name, func(t *testing.T) {
+			h := loadFSProbe(t, name, grantBoth)
+			t.Run("Escapes", func(t *testing.T) { testFSEscapes(t, h, name) })
+			t.Run("Allowed", func(t *testing.T) { testFSAllowed(t, h) })
+			t.Run("WritesReachTheHost", func(t *testing.T) { testFSWritesReachTheHost(t, h) })
+			t.Run("NoGrants", func(t *testing.T) { testFSNoGrants(t, h.reload(t, name, noGrants), name) })
+		})
+	}
+}
+
+// testFSEscapes: every attempt fails in the guest, shows nothing of the
 // secrets, changes nothing outside /data, is audited where the host's mount
 // code refused it, and the next call works.
-func TestFS_Escapes(t *testing.T) {
-	for _, name := range fsProbeFixtures(t) {
-		t.Run(name, func(t *testing.T) {
-			h := loadFSProbe(t, name, grantBoth)
-			for _, tc := range fsEscapes {
-				t.Run(tc.name, func(t *testing.T) {
-					for _, c := range tc.setup {
-						require.Equal(t, "ok", h.call(t, c[0], c[1]), "setup %s %q", c[0], c[1])
-					}
-					h.audit.take()
-					defer func() {
-						h.checkUntouched(t)
-						assert.Equal(t, "ok: hello from data", h.call(t, "read", "/data/hello.txt"), "the next call works")
-						for _, f := range []string{"mine", "hard", "stolen.txt", "ro-link"} {
-							_ = os.Remove(filepath.Join(h.data, f))
-						}
-					}()
-					in := strings.ReplaceAll(tc.in, "<tmp>", h.tmp)
-					out := h.call(t, tc.fn, in)
-					expected := tc.expected
-					if name == "fs-probe-go" && tc.expectedGo != "" {
-						expected = tc.expectedGo
-					}
-					assert.Equal(t, expected, out)
-					noSecret(t, out)
+func testFSEscapes(t *testing.T, h *fsHost, name string) {
+	for _, tc := range fsEscapes {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, c := range tc.setup {
+				require.Equal(t, "ok", h.call(t, c[0], c[1]), "setup %s %q", c[0], c[1])
+			}
+			h.audit.take()
+			defer func() {
+				h.checkUntouched(t)
+				assert.Equal(t, "ok: hello from data", h.call(t, "read", "/data/hello.txt"), "the next call works")
+				for _, f := range []string{"mine", "hard", "stolen.txt", "ro-link"} {
+					_ = os.Remove(filepath.Join(h.data, f))
+				}
+			}()
+			in := strings.ReplaceAll(tc.in, "<tmp>", h.tmp)
+			out := h.call(t, tc.fn, in)
+			expected := tc.expected
+			if name == "fs-probe-go" && tc.expectedGo != "" {
+				expected = tc.expectedGo
+			}
+			assert.Equal(t, expected, out)
+			noSecret(t, out)
 
-					// One event per refusal the mount saw; Go's os package
-					// may make more than one file call per operation (a
-					// rename looks at its destination first).
-					events := h.audit.take()
-					if tc.event == nil {
-						assert.Empty(t, events, "refused before the mount: nothing to audit")
-						return
-					}
-					var seen []capabilities.Event
-					for _, ev := range events {
-						assert.Equal(t, capabilities.KindFS, ev.Kind)
-						assert.Equal(t, tc.fn, ev.Function)
-						assert.Equal(t, name, ev.Plugin)
-						assert.False(t, ev.Allowed)
-						seen = append(seen, capabilities.Event{Op: ev.Op, Resource: ev.Resource, Rule: ev.Rule})
-					}
-					assert.Contains(t, seen, *tc.event)
-					if name == "fs-probe" {
-						assert.Len(t, events, 1)
-					}
-
-				})
+			// One event per refusal the mount saw; Go's os package
+			// may make more than one file call per operation (a
+			// rename looks at its destination first).
+			events := h.audit.take()
+			if tc.event == nil {
+				assert.Empty(t, events, "refused before the mount: nothing to audit")
+				return
+			}
+			var seen []capabilities.Event
+			for _, ev := range events {
+				assert.Equal(t, capabilities.KindFS, ev.Kind)
+				assert.Equal(t, tc.fn, ev.Function)
+				assert.Equal(t, name, ev.Plugin)
+				assert.False(t, ev.Allowed)
+				seen = append(seen, capabilities.Event{Op: ev.Op, Resource: ev.Resource, Rule: ev.Rule})
+			}
+			assert.Contains(t, seen, *tc.event)
+			if name == "fs-probe" {
+				assert.Len(t, events, 1)
 			}
 		})
 	}
 }
 
-// TestFS_Allowed: what the grant allows works, and is not audited (only
+// testFSAllowed: what the grant allows works, and is not audited (only
 // denials are, by default).
-func TestFS_Allowed(t *testing.T) {
-	for _, name := range fsProbeFixtures(t) {
-		t.Run(name, func(t *testing.T) {
-			h := loadFSProbe(t, name, grantBoth)
-			steps := []struct{ fn, in, expected string }{
-				{"read", "/data/hello.txt", "ok: hello from data"},
-				{"read", "/ro/ro.txt", "ok: read only"},
-				{"list", "/ro", "ok: ro.txt sub"},
-				{"stat", "/ro/ro.txt", "ok: file 9"},
-				{"write", "/data/new.txt\nnew content", "ok: wrote 11 bytes"},
-				{"append", "/data/new.txt\n!", "ok: wrote 1 bytes"},
-				{"read", "/data/new.txt", "ok: new content!"},
-				{"mkdir", "/data/dir", "ok"},
-				{"rename", "/data/new.txt\n/data/dir/moved.txt", "ok"},
-				{"symlink", "moved.txt\n/data/dir/soft", "ok"},
-				{"symlink", "../hello.txt\n/data/dir/up", "ok"},
-				{"read", "/data/dir/soft", "ok: new content!"},
-				{"read", "/data/dir/up", "ok: hello from data"},
-				{"readlink", "/data/dir/up", "ok: ../hello.txt"},
-				{"lstat", "/data/link-out", "ok: link 13"},
-				{"link", "/data/dir/moved.txt\n/data/hard.txt", "ok"},
-				{"stat", "/data/hard.txt", "ok: file 12"},
-				{"list", "/data", "ok: abs-out dir dir-out hard.txt hello.txt link-out"},
-				{"list", "/data/dir", "ok: moved.txt soft up"},
-				{"utimes", "/data/hard.txt", "ok"},
-				{"truncate", "/data/hard.txt", "ok"},
-				{"stat", "/data/dir/moved.txt", "ok: file 0"},
-				{"unlink", "/data/dir/soft", "ok"},
-				{"unlink", "/data/dir/up", "ok"},
-				{"unlink", "/data/dir/moved.txt", "ok"},
-				{"rmdir", "/data/dir", "ok"},
-				{"unlink", "/data/hard.txt", "ok"},
-				{"list", "/data", "ok: abs-out dir-out hello.txt link-out"},
-			}
-			for _, s := range steps {
-				assert.Equal(t, s.expected, h.call(t, s.fn, s.in), "%s %q", s.fn, s.in)
-			}
-			assert.Empty(t, h.audit.take())
-			h.checkUntouched(t)
-		})
+func testFSAllowed(t *testing.T, h *fsHost) {
+	h.audit.take()
+	steps := []struct{ fn, in, expected string }{
+		{"read", "/data/hello.txt", "ok: hello from data"},
+		{"read", "/ro/ro.txt", "ok: read only"},
+		{"list", "/ro", "ok: ro.txt sub"},
+		{"stat", "/ro/ro.txt", "ok: file 9"},
+		{"write", "/data/new.txt\nnew content", "ok: wrote 11 bytes"},
+		{"append", "/data/new.txt\n!", "ok: wrote 1 bytes"},
+		{"read", "/data/new.txt", "ok: new content!"},
+		{"mkdir", "/data/dir", "ok"},
+		{"rename", "/data/new.txt\n/data/dir/moved.txt", "ok"},
+		{"symlink", "moved.txt\n/data/dir/soft", "ok"},
+		{"symlink", "../hello.txt\n/data/dir/up", "ok"},
+		{"read", "/data/dir/soft", "ok: new content!"},
+		{"read", "/data/dir/up", "ok: hello from data"},
+		{"readlink", "/data/dir/up", "ok: ../hello.txt"},
+		{"lstat", "/data/link-out", "ok: link 13"},
+		{"link", "/data/dir/moved.txt\n/data/hard.txt", "ok"},
+		{"stat", "/data/hard.txt", "ok: file 12"},
+		{"list", "/data", "ok: abs-out dir dir-out hard.txt hello.txt link-out"},
+		{"list", "/data/dir", "ok: moved.txt soft up"},
+		{"utimes", "/data/hard.txt", "ok"},
+		{"truncate", "/data/hard.txt", "ok"},
+		{"stat", "/data/dir/moved.txt", "ok: file 0"},
+		{"unlink", "/data/dir/soft", "ok"},
+		{"unlink", "/data/dir/up", "ok"},
+		{"unlink", "/data/dir/moved.txt", "ok"},
+		{"rmdir", "/data/dir", "ok"},
+		{"unlink", "/data/hard.txt", "ok"},
+		{"list", "/data", "ok: abs-out dir-out hello.txt link-out"},
 	}
+	for _, s := range steps {
+		assert.Equal(t, s.expected, h.call(t, s.fn, s.in), "%s %q", s.fn, s.in)
+	}
+	assert.Empty(t, h.audit.take())
+	h.checkUntouched(t)
 }
 
-// TestFS_WritesReachTheHost: a write in /data is the host's file.
-func TestFS_WritesReachTheHost(t *testing.T) {
-	for _, name := range fsProbeFixtures(t) {
-		t.Run(name, func(t *testing.T) {
-			h := loadFSProbe(t, name, grantBoth)
-			require.Equal(t, "ok: wrote 5 bytes", h.call(t, "write", "/data/out.txt\nhello"))
-			b, err := os.ReadFile(filepath.Join(h.data, "out.txt"))
-			require.NoError(t, err)
-			assert.Equal(t, "hello", string(b))
-			require.NoError(t, os.WriteFile(filepath.Join(h.data, "in.txt"), []byte("from host"), 0o644))
-			assert.Equal(t, "ok: from host", h.call(t, "read", "/data/in.txt"))
-		})
-	}
+// testFSWritesReachTheHost: a write in /data is the host's file, and the
+// other way round.
+func testFSWritesReachTheHost(t *testing.T, h *fsHost) {
+	t.Cleanup(func() {
+		_ = os.Remove(filepath.Join(h.data, "out.txt"))
+		_ = os.Remove(filepath.Join(h.data, "in.txt"))
+	})
+	require.Equal(t, "ok: wrote 5 bytes", h.call(t, "write", "/data/out.txt\nhello"))
+	b, err := os.ReadFile(filepath.Join(h.data, "out.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(b))
+	require.NoError(t, os.WriteFile(filepath.Join(h.data, "in.txt"), []byte("from host"), 0o644))
+	assert.Equal(t, "ok: from host", h.call(t, "read", "/data/in.txt"))
 }
 
 // TestFS_ReadOnlyRequestStaysReadOnly: the manifest asks /ro read-only; a
@@ -372,44 +390,40 @@ func TestFS_ReadOnlyRequestStaysReadOnly(t *testing.T) {
 	h.checkUntouched(t)
 }
 
-// TestFS_NoGrants: without a grant the guest has no preopened directory:
-// every path fails in its libc, and nothing reaches the host.
-func TestFS_NoGrants(t *testing.T) {
-	for _, name := range fsProbeFixtures(t) {
-		t.Run(name, func(t *testing.T) {
-			h := loadFSProbe(t, name, func(string, string) capabilities.Grants { return capabilities.NewGrants() })
-			assert.Empty(t, h.p.Capabilities().Mounts)
-			assert.Equal(t, []string{"fs /data (rw)", "fs /ro (ro)"}, h.p.Capabilities().Denied)
-			var refused []string
-			for _, ev := range h.audit.take() {
-				assert.Equal(t, capabilities.KindFS, ev.Kind)
-				assert.Equal(t, "load", ev.Function)
-				refused = append(refused, ev.Resource)
-			}
-			assert.Len(t, refused, 2, "the load records each request not granted: %v", refused)
-			for _, c := range [][2]string{
-				{"read", "/data/hello.txt"},
-				{"list", "/data"},
-				{"list", "/"},
-				{"list", "."},
-				{"read", "hello.txt"},
-				{"write", "/data/new.txt\nx"},
-				{"read", "/etc/passwd"},
-			} {
-				out := h.call(t, c[0], c[1])
-				expected := guestENOTCAP
-				if name == "fs-probe-go" {
-					expected = goEBADF
-				}
-				assert.Equal(t, expected, out, "%s %q", c[0], c[1])
-				noSecret(t, out)
-			}
-			assert.Empty(t, h.audit.take(), "nothing reached the host during the calls")
-			_, err := os.Stat(filepath.Join(h.data, "new.txt"))
-			assert.ErrorIs(t, err, os.ErrNotExist)
-			h.checkUntouched(t)
-		})
+// testFSNoGrants: without a grant the guest has no preopened directory:
+// every path fails in the guest (or at wazero's descriptor lookup, for Go),
+// and nothing reaches a mount. h is loaded with no grants.
+func testFSNoGrants(t *testing.T, h *fsHost, name string) {
+	assert.Empty(t, h.p.Capabilities().Mounts)
+	assert.Equal(t, []string{"fs /data (rw)", "fs /ro (ro)"}, h.p.Capabilities().Denied)
+	var refused []string
+	for _, ev := range h.audit.take() {
+		assert.Equal(t, capabilities.KindFS, ev.Kind)
+		assert.Equal(t, "load", ev.Function)
+		refused = append(refused, ev.Resource)
 	}
+	assert.Len(t, refused, 2, "the load records each request not granted: %v", refused)
+	for _, c := range [][2]string{
+		{"read", "/data/hello.txt"},
+		{"list", "/data"},
+		{"list", "/"},
+		{"list", "."},
+		{"read", "hello.txt"},
+		{"write", "/data/new.txt\nx"},
+		{"read", "/etc/passwd"},
+	} {
+		out := h.call(t, c[0], c[1])
+		expected := guestENOTCAP
+		if name == "fs-probe-go" {
+			expected = goEBADF
+		}
+		assert.Equal(t, expected, out, "%s %q", c[0], c[1])
+		noSecret(t, out)
+	}
+	assert.Empty(t, h.audit.take(), "nothing reached a mount during the calls")
+	_, err := os.Stat(filepath.Join(h.data, "new.txt"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	h.checkUntouched(t)
 }
 
 // TestFS_OneMountGranted: granting /data only leaves /ro invisible.
