@@ -26,6 +26,7 @@ package vitte
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -261,6 +262,33 @@ func tomlKey(k string) string {
 		}
 	}
 	return k
+}
+
+// BuildFile compiles the source file at path and writes the plugin folder
+// dir; an empty dir means a folder named after the plugin next to the
+// source ("hello.vit" with name = "hello" gives "hello/"). It returns the
+// output and the folder written. A compile error is an *Error.
+func BuildFile(path, dir string) (*Output, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("read source: %w", err)
+	}
+	src, err := io.ReadAll(io.LimitReader(f, MaxSourceSize+1))
+	f.Close()
+	if err != nil {
+		return nil, "", fmt.Errorf("read source: %w", err)
+	}
+	out, err := Compile(path, src)
+	if err != nil {
+		return nil, "", err
+	}
+	if dir == "" {
+		dir = filepath.Join(filepath.Dir(path), out.Name)
+	}
+	if err := WriteDir(dir, out); err != nil {
+		return nil, "", err
+	}
+	return out, dir, nil
 }
 
 // WriteDir writes the plugin folder dir: the module, then plugin.toml,

@@ -34,6 +34,9 @@ func markTail(stmts []syntax.Stmt) {
 	}
 	switch s := stmts[len(stmts)-1].(type) {
 	case *syntax.ExprStmt:
+		if call, ok := s.X.(*syntax.CallExpr); ok && builtins[call.Fun.Name] != nil && builtins[call.Fun.Name].fail {
+			return // fail("...") ends the proc by itself
+		}
 		if s.Tail {
 			stmts[len(stmts)-1] = &syntax.GiveStmt{Keyword: s.X.Pos(), Value: s.X}
 		}
