@@ -34,6 +34,7 @@ type denial struct{ op, path, rule string }
 //	  abs-link   -> <tmp>/secret.txt
 //	  link-dir   -> ../secretdir
 //	  inner-link -> hello.txt
+//	  dangling   -> ../created.txt (does not exist)
 //	ro/                     mounted at /ro
 //	  ro.txt                "read only"
 //	  sub/
@@ -62,6 +63,7 @@ func newFSTree(t *testing.T) fsTree {
 	require.NoError(t, os.Symlink(filepath.Join(tmp, "secret.txt"), filepath.Join(tr.data, "abs-link")))
 	require.NoError(t, os.Symlink("../secretdir", filepath.Join(tr.data, "link-dir")))
 	require.NoError(t, os.Symlink("hello.txt", filepath.Join(tr.data, "inner-link")))
+	require.NoError(t, os.Symlink("../created.txt", filepath.Join(tr.data, "dangling")))
 	return tr
 }
 
@@ -180,12 +182,29 @@ func TestRootFS_escapes(t *testing.T) {
 		},
 		{
 			name: "create through a link to an outside directory",
-			with: func(tr fsTree, fsys *rootFS) experimentalsys.Errno {
+			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
 				_, errno := fsys.OpenFile("link-dir/new.txt", experimentalsys.O_WRONLY|experimentalsys.O_CREAT, 0o644)
 				return errno
 			},
 			expected: experimentalsys.EPERM,
 			denials:  []denial{{"open", "/data/link-dir/new.txt", escape}},
+		},
+		{
+			name: "create through a dangling link pointing out",
+			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
+				_, errno := fsys.OpenFile("dangling", experimentalsys.O_WRONLY|experimentalsys.O_CREAT|experimentalsys.O_TRUNC, 0o644)
+				return errno
+			},
+			expected: experimentalsys.EPERM,
+			denials:  []denial{{"open", "/data/dangling", escape}},
+		},
+		{
+			name: "exclusive create on a dangling link pointing out",
+			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
+				_, errno := fsys.OpenFile("dangling", experimentalsys.O_WRONLY|experimentalsys.O_CREAT|experimentalsys.O_EXCL, 0o644)
+				return errno
+			},
+			expected: experimentalsys.EEXIST, // never follows the link
 		},
 		{
 			name: "mkdir through a link to an outside directory",
@@ -372,8 +391,10 @@ func TestRootFS_escapes(t *testing.T) {
 			entries, err := os.ReadDir(filepath.Join(tr.tmp, "secretdir"))
 			require.NoError(t, err)
 			assert.Len(t, entries, 1, "nothing created in secretdir")
-			_, err = os.Stat(filepath.Join(tr.tmp, "out.txt"))
-			assert.ErrorIs(t, err, fs.ErrNotExist)
+			for _, p := range []string{"out.txt", "created.txt"} {
+				_, err = os.Lstat(filepath.Join(tr.tmp, p))
+				assert.ErrorIs(t, err, fs.ErrNotExist, p)
+			}
 			s, errno := readAll(fsys, "hello.txt")
 			assert.Zero(t, errno)
 			assert.Equal(t, "hello", s)
@@ -586,7 +607,7 @@ func TestRootFS_allowed(t *testing.T) {
 	require.Zero(t, fsys.Rmdir("dir"))
 
 	// readdir, with a rewind that sees a new entry
-	want := []string{"abs-link", "hard.txt", "hello.txt", "inner-link", "link-dir", "link-file", "sub"}
+	want := []string{"abs-link", "dangling", "hard.txt", "hello.txt", "inner-link", "link-dir", "link-file", "sub"}
 	assert.Equal(t, want, names(t, fsys, "."))
 	d, errno := fsys.OpenFile(".", experimentalsys.O_RDONLY|experimentalsys.O_DIRECTORY, 0)
 	require.Zero(t, errno)
