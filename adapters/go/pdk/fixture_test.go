@@ -10,7 +10,7 @@ import (
 // with hello-c (testdata/wasm/hello-go/main.go).
 func TestHelloGo(t *testing.T) {
 	t.Parallel()
-	runOnEachEngine(t, testHelloGo)
+	runOnEachEngine(t, "hello-go", testHelloGo)
 }
 
 func testHelloGo(t *testing.T, e engine) {
@@ -79,14 +79,12 @@ func testHelloGo(t *testing.T, e engine) {
 }
 
 // TestKit_edges checks what the go-stress fixture exercises besides the
-// soak: recovered panics, inputs kept across calls, http.request.
+// soak: recovered panics, inputs kept across calls, http.request. It runs on
+// the compiler only, which the soak test needs anyway: collecting garbage in
+// the interpreter takes seconds per cycle under -race.
 func TestKit_edges(t *testing.T) {
 	t.Parallel()
-	runOnEachEngine(t, testKitEdges)
-}
-
-func testKitEdges(t *testing.T, e engine) {
-	h := newTestHost(t, "go-stress", e, nil)
+	h := newTestHost(t, "go-stress", compiler, nil)
 
 	t.Run("panic is an error result", func(t *testing.T) {
 		h.logs = nil

@@ -45,9 +45,17 @@ const (
 )
 
 // runOnEachEngine runs a behaviour test on both engines, in parallel.
-func runOnEachEngine(t *testing.T, test func(t *testing.T, e engine)) {
+//
+// Under -race, the compiler run of a fixture is skipped unless another test
+// compiles the same fixture anyway (go-stress, for the soak test): compiling
+// a Go module with an instrumented compiler takes 20 to 40 s, and the race
+// detector sees nothing more in it than the interpreter run does.
+func runOnEachEngine(t *testing.T, fixture string, test func(t *testing.T, e engine)) {
 	for _, e := range []engine{compiler, interpreter} {
 		t.Run(string(e), func(t *testing.T) {
+			if e == compiler && raceEnabled && fixture != "go-stress" {
+				t.Skipf("compiling %s under -race takes too long; run without -race", fixture)
+			}
 			t.Parallel()
 			test(t, e)
 		})
