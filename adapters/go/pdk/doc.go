@@ -115,8 +115,10 @@
 // 256 KiB of input and output) and costs nothing measurable; a healthy
 // collector never triggers it. The soak test (soak_test.go) runs 3,000 calls
 // of 1 MiB on testdata/wasm/go-stress under wazero's fake clock: the guest's
-// memory stays at 13 MiB from call 300 to call 3,000, where without the
-// watch it grows by about 1.3 MiB per call (3.6 GiB at call 3,000).
+// memory is 9 MiB at call 300 and 13 MiB from call 1,000 to call 3,000 (the
+// watch lets a stuck cycle run for one heap goal, 4 MiB, before forcing it),
+// where without the watch it grows by about 1.3 MiB per call once the limiter
+// engages (3.6 GiB at call 3,000).
 //
 // One case stays with the plugin: a single call that itself allocates many
 // times its live heap (a loop building and dropping large buffers) can grow

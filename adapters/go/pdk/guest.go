@@ -285,3 +285,9 @@ func (g *guest) load(fn func() error) (result, error) {
 	}
 	return g.ok(nil), nil
 }
+
+// Interface guards
+var (
+	_ error = (*HostError)(nil)
+	_ error = (*PanicError)(nil)
+)
