@@ -40,7 +40,9 @@ const (
 // extracted to disk.
 //
 // The zero value stands for the defaults, and so does a zero or negative
-// field:
+// field. A package has no ZIP64 records (see "ZIP profile" in the package
+// documentation), so limits past 2 GiB or 65 534 entries are lowered to
+// those.
 //
 //	pkg, err := vitplug.OpenFile("hello-0.1.0.vitplug", vitplug.Limits{})
 //
@@ -55,8 +57,15 @@ type Limits struct {
 	MaxEntries int
 }
 
+// The ceilings of Limits: what an archive without ZIP64 can hold, with
+// room for the headers.
+const (
+	maxMaxSize    int64 = 2 << 30
+	maxMaxEntries       = 0xffff - 1
+)
+
 // withDefaults returns l with its zero or negative fields set to their
-// defaults.
+// defaults, and lowered to what the ZIP profile can hold.
 func (l Limits) withDefaults() Limits {
 	if l.MaxSize <= 0 {
 		l.MaxSize = DefaultMaxSize
@@ -64,5 +73,7 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxEntries <= 0 {
 		l.MaxEntries = DefaultMaxEntries
 	}
+	l.MaxSize = min(l.MaxSize, maxMaxSize)
+	l.MaxEntries = min(l.MaxEntries, maxMaxEntries)
 	return l
 }

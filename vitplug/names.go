@@ -166,6 +166,9 @@ func (s *nameSet) add(name string) string {
 	isDir := strings.HasSuffix(name, "/")
 	key := strings.ToLower(strings.TrimSuffix(name, "/"))
 	if prev, ok := s.files[key]; ok {
+		if isDir {
+			return fmt.Sprintf("a folder, but %s is a file", quote(prev))
+		}
 		return sameAs(name, prev)
 	}
 	if isDir {

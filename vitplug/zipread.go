@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"compress/flate"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -340,7 +339,8 @@ func checkLayout(r io.ReaderAt, entries []*zipEntry, cdOffset int64) error {
 // that it inflates to exactly its declared size and CRC-32, and that a
 // deflate stream ends exactly at the end of its data.
 func readEntry(r io.ReaderAt, e *zipEntry) ([]byte, error) {
-	var src io.Reader = io.NewSectionReader(r, e.data, int64(e.csize))
+	raw := &ioErrReader{r: io.NewSectionReader(r, e.data, int64(e.csize))}
+	var src io.Reader = raw
 	var br *bufio.Reader
 	if e.method == methodDeflate {
 		br = bufio.NewReader(src)
@@ -354,12 +354,10 @@ func readEntry(r io.ReaderAt, e *zipEntry) ([]byte, error) {
 	switch {
 	case uint64(buf.Len()) > e.usize:
 		return nil, entryErr(e.name, ErrTooLarge, "inflates past its declared size of %d bytes", e.usize)
+	case raw.err != nil:
+		return nil, fmt.Errorf("read archive: entry %s: %w", quote(e.name), raw.err)
 	case err != nil:
-		var ce flate.CorruptInputError
-		if errors.As(err, &ce) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, entryErr(e.name, ErrCorrupt, "inflate: %v", err)
-		}
-		return nil, fmt.Errorf("read archive: entry %s: %w", quote(e.name), err)
+		return nil, entryErr(e.name, ErrCorrupt, "inflate: %v", err)
 	case uint64(buf.Len()) < e.usize:
 		return nil, entryErr(e.name, ErrCorrupt, "inflates to %d bytes, not the declared %d", buf.Len(), e.usize)
 	}
@@ -372,4 +370,19 @@ func readEntry(r io.ReaderAt, e *zipEntry) ([]byte, error) {
 		return nil, entryErr(e.name, ErrCorrupt, "CRC-32 mismatch")
 	}
 	return buf.Bytes(), nil
+}
+
+// ioErrReader remembers an error of r other than io.EOF: a failure to read
+// the archive, rather than a fault of its content.
+type ioErrReader struct {
+	r   io.Reader
+	err error
+}
+
+func (r *ioErrReader) Read(b []byte) (int, error) {
+	n, err := r.r.Read(b)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
 }
