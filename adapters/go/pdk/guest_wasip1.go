@@ -28,25 +28,14 @@ func writeResult(r result) uint32 {
 	return areaAddr(&resultArea)
 }
 
+// The entry points and helpers documented in api.go, for a wasip1 guest.
+
 //go:wasmexport cabi_realloc
 func cabiRealloc(oldPtr, oldSize, align, newSize uint32) uint32 {
 	return uint32(state.realloc(uintptr(oldPtr), uintptr(oldSize), uintptr(align), uintptr(newSize)))
 }
 
-// Handle runs fn as the handler of one call and returns the pointer to its
-// result area. Call it, and nothing else, from the exported shim of each
-// handler:
-//
-//	//go:wasmexport greet
-//	func greet(ptr, size uint32) uint32 { return pdk.Handle(ptr, size, Greet) }
-//
-// The input passed to fn is the block the host allocated through
-// cabi_realloc; fn owns it and may keep or modify it. The bytes fn returns
-// must not be modified afterwards: they stay reachable until the host has
-// copied them (see [Post]). An error becomes the error result err.Error();
-// a panic in fn is recovered and becomes the error result "panic: <value>",
-// with the stack logged at [LevelError].
-func Handle(ptr, size uint32, fn func(input []byte) ([]byte, error)) uint32 {
+func doHandle(ptr, size uint32, fn func(input []byte) ([]byte, error)) uint32 {
 	r, err := state.handle(uintptr(ptr), uintptr(size), fn)
 	if p, ok := err.(*PanicError); ok {
 		Log(LevelError, p.Error()+"\n"+string(p.Stack))
@@ -55,15 +44,7 @@ func Handle(ptr, size uint32, fn func(input []byte) ([]byte, error)) uint32 {
 	return writeResult(r)
 }
 
-// OnLoad runs fn as the plugin's on-load function and returns the pointer to
-// its result area. Call it from the on-load shim:
-//
-//	//go:wasmexport on-load
-//	func onLoad() uint32 { return pdk.OnLoad(Load) }
-//
-// An error returned by fn (or a panic, as in [Handle]) makes the host refuse
-// to load the plugin, with err.Error() as the reason.
-func OnLoad(fn func() error) uint32 {
+func doOnLoad(fn func() error) uint32 {
 	r, err := state.load(fn)
 	if p, ok := err.(*PanicError); ok {
 		Log(LevelError, p.Error()+"\n"+string(p.Stack))
@@ -72,14 +53,7 @@ func OnLoad(fn func() error) uint32 {
 	return writeResult(r)
 }
 
-// OnUnload runs fn as the plugin's on-unload function. Call it from the
-// on-unload shim:
-//
-//	//go:wasmexport on-unload
-//	func onUnload() { pdk.OnUnload(Unload) }
-//
-// A panic in fn is recovered and logged at [LevelError].
-func OnUnload(fn func()) {
+func doOnUnload(fn func()) {
 	state.begin(0, 0)
 	_, err := call(func([]byte) ([]byte, error) { fn(); return nil, nil }, nil)
 	if p, ok := err.(*PanicError); ok {
@@ -87,14 +61,7 @@ func OnUnload(fn func()) {
 	}
 }
 
-// Post releases the result of the last call. Exporting it as
-// cabi_post_<name> is optional: without it the kit releases a result when
-// the host next calls into the plugin, which is also correct; with it, a large
-// result is released as soon as the host has copied it.
-//
-//	//go:wasmexport cabi_post_greet
-//	func postGreet(ptr uint32) { pdk.Post(ptr) }
-func Post(ptr uint32) {
+func doPost(ptr uint32) {
 	_ = ptr // the kit keeps one result at a time; ptr is always resultArea
 	state.release()
 }
@@ -116,15 +83,11 @@ func hostCall(name unsafe.Pointer, nameLen uint32, payload unsafe.Pointer, paylo
 func httpRequest(method unsafe.Pointer, methodLen uint32, url unsafe.Pointer, urlLen uint32,
 	headers unsafe.Pointer, headersLen uint32, body unsafe.Pointer, bodyLen uint32, ret unsafe.Pointer)
 
-// Log sends msg to the host's log at the given level. Logging is always
-// granted; the host may rate-limit it.
-func Log(level Level, msg string) {
+func doLog(level Level, msg string) {
 	hostLog(uint32(level), unsafe.Pointer(unsafe.StringData(msg)), uint32(len(msg)))
 }
 
-// Config returns the value of the configuration key: the manifest's [config]
-// default, overridden by the user. ok is false if the key is not set.
-func Config(key string) (value string, ok bool) {
+func doConfig(key string) (value string, ok bool) {
 	importArea = [6]uint32{}
 	hostConfigGet(unsafe.Pointer(unsafe.StringData(key)), uint32(len(key)), unsafe.Pointer(&importArea))
 	switch tag := importArea[0] & 0xff; tag {
@@ -141,10 +104,7 @@ func Config(key string) (value string, ok bool) {
 	}
 }
 
-// HostCall calls the function name provided by the embedding application
-// with payload, and returns its answer. The manifest must ask for name in
-// [capabilities].host; a denied or unknown name returns a *[HostError].
-func HostCall(name string, payload []byte) ([]byte, error) {
+func doHostCall(name string, payload []byte) ([]byte, error) {
 	importArea = [6]uint32{}
 	hostCall(unsafe.Pointer(unsafe.StringData(name)), uint32(len(name)),
 		unsafe.Pointer(unsafe.SliceData(payload)), uint32(len(payload)), unsafe.Pointer(&importArea))
@@ -166,14 +126,7 @@ func HostCall(name string, payload []byte) ([]byte, error) {
 	}
 }
 
-// HTTPRequest sends req through the host and returns the response. The
-// manifest must ask for the destination in [capabilities].net; a denied
-// destination or a failed request returns a *[HostError].
-//
-// Only a plugin that calls HTTPRequest imports vitte:plugin/http@1.0.0 (the
-// linker drops unused imports), so plugins without network access need no
-// net capability.
-func HTTPRequest(req *Request) (*Response, error) {
+func doHTTPRequest(req *Request) (*Response, error) {
 	method := req.Method
 	if method == "" {
 		method = "GET"
