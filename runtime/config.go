@@ -42,6 +42,7 @@ type Config struct {
 	seed           int64
 	logRate        float64
 	logBurst       int
+	cache          CompilationCache
 }
 
 // NewConfig returns the default configuration: plugin stdout and stderr are

@@ -228,7 +228,13 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 		},
 	})
 	if err != nil {
-		return nil, classify(ctx, p.limits.timeout, nil, err)
+		// No guest code runs during instantiation (_initialize is called
+		// below), so this is not a trap: a mount that cannot be opened, a
+		// data segment that does not fit, an interrupted context.
+		if errors.Is(err, engine.ErrInterrupted) {
+			return nil, classify(ctx, p.limits.timeout, nil, err)
+		}
+		return nil, err
 	}
 	inst.inst, inst.mem, inst.realloc = ei, ei.Memory(), ei.Func(abi.ExportRealloc)
 	fail := func(fn string, err error) (*instance, error) {

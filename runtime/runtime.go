@@ -51,7 +51,11 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if rt.logger == nil {
 		rt.logger = slog.Default()
 	}
-	eng, err := wazeroengine.New(ctx, wazeroengine.Options{HostFuncs: rt.hostModule()})
+	opts := wazeroengine.Options{HostFuncs: rt.hostModule()}
+	if c, ok := cfg.cache.(*compilationCache); ok {
+		opts.Cache = c.c
+	}
+	eng, err := wazeroengine.New(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("new runtime: %w", err)
 	}

@@ -46,9 +46,14 @@ type env struct {
 	logs   *syncBuffer
 }
 
+// testCache is shared by the tests' runtimes, so that each fixture is
+// compiled once per test binary (compiling is slow under -race).
+var testCache = runtime.NewCompilationCache()
+
 func newRuntime(t testing.TB, cfg runtime.Config) env {
 	t.Helper()
 	ctx := context.Background()
+	cfg = cfg.WithCompilationCache(testCache)
 	e := env{stdout: &syncBuffer{}, logs: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug - 4}))
 	rt, err := runtime.New(ctx, cfg.WithStdout(e.stdout).WithLogger(logger))
@@ -136,7 +141,7 @@ func TestLoadWithConfig_Override(t *testing.T) {
 func TestHostile(t *testing.T) {
 	ctx := context.Background()
 	audit := &auditLog{}
-	e := newRuntime(t, runtime.NewConfig().WithMaxTimeout(300*time.Millisecond).WithAuditor(audit.record))
+	e := newRuntime(t, runtime.NewConfig().WithMaxTimeout(2*time.Second).WithAuditor(audit.record))
 	p, err := e.rt.Load(ctx, fixture("hostile"))
 	require.NoError(t, err)
 	defer p.Close(ctx)
@@ -156,7 +161,7 @@ func TestHostile(t *testing.T) {
 		{"err-oob", []error{runtime.ErrContract, abi.ErrOutOfBounds}, "error message at 0x"},
 		{"huge-output", []error{runtime.ErrContract, abi.ErrTooLarge}, "output of 2097152 bytes exceeds the limit of 1048576 bytes"},
 		{"trap", []error{runtime.ErrTrap}, "trap: wasm error: unreachable"},
-		{"loop", []error{runtime.ErrTimeout}, "plugin timed out after 300ms (limits.timeout)"},
+		{"loop", []error{runtime.ErrTimeout}, "plugin timed out after 2s (limits.timeout)"},
 		{"recurse", []error{runtime.ErrTrap}, "stack overflow"},
 		{"abort", []error{runtime.ErrTrap}, "plugin exited with code 3"},
 		{"log-oob", []error{runtime.ErrContract, abi.ErrOutOfBounds}, "host function log: message at 0x"},
@@ -184,7 +189,7 @@ func TestHostile(t *testing.T) {
 	ev, ok := audit.find(capabilities.KindLimit, "timeout")
 	require.True(t, ok, "the timeout is on record")
 	assert.Equal(t, "loop", ev.Function)
-	assert.Equal(t, "limits.timeout 300ms", ev.Rule)
+	assert.Equal(t, "limits.timeout 2s", ev.Rule)
 
 	t.Run("bad-realloc", func(t *testing.T) {
 		for _, arm := range []string{"bad-realloc"} {
