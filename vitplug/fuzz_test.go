@@ -21,7 +21,9 @@ import (
 func FuzzOpen(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join(specDir, "*.vitplug"))
 	require.NoError(f, err)
-	for _, file := range files {
+	interop, err := filepath.Glob("testdata/interop/*.vitplug")
+	require.NoError(f, err)
+	for _, file := range append(files, interop...) {
 		data, err := os.ReadFile(file)
 		require.NoError(f, err)
 		f.Add(data)

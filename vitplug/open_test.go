@@ -113,3 +113,34 @@ func TestOpen_manifestError(t *testing.T) {
 plugin.toml:6:1: plugin.unknown: unknown key`, err.Error())
 	}
 }
+
+// failingReaderAt fails every read that reaches past ok bytes.
+type failingReaderAt struct {
+	data []byte
+	ok   int64
+}
+
+var errDisk = errors.New("disk on fire")
+
+func (r failingReaderAt) ReadAt(b []byte, off int64) (int, error) {
+	if off+int64(len(b)) > r.ok {
+		return 0, errDisk
+	}
+	return copy(b, r.data[off:]), nil
+}
+
+// TestOpen_readErrors checks that a failure to read the archive is reported
+// as such, not as a fault of the archive.
+func TestOpen_readErrors(t *testing.T) {
+	z := validZip(t)
+	for _, ok := range []int64{0, 10, 100, 200, int64(len(z)) - 100} {
+		_, err := vitplug.Open(failingReaderAt{data: z, ok: ok}, int64(len(z)), vitplug.Limits{})
+		require.ErrorIs(t, err, errDisk, "ok=%d", ok)
+		for _, s := range sentinels {
+			require.NotErrorIs(t, err, s)
+		}
+		require.Contains(t, err.Error(), "read archive: ")
+	}
+	_, err := vitplug.Open(bytes.NewReader(z), -1, vitplug.Limits{})
+	require.ErrorIs(t, err, vitplug.ErrCorrupt)
+}
