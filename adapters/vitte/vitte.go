@@ -103,15 +103,13 @@ func compile(filename string, src []byte, requirePlugin bool) (*Output, []Diagno
 		return nil, r.Sorted()
 	}
 	f := syntax.Parse(s, r)
-	if r.Len() > 0 {
-		return nil, r.Sorted()
-	}
+	partial := r.Len() > 0
 	prog := check.Check(f, r)
 	out := &Output{Name: "plugin", Version: "0.0.0"}
 	if p := prog.Plugin; p != nil && p.Name != "" {
 		out.Name, out.Version = p.Name, p.Version
 	}
-	if requirePlugin && !hasPluginAttr(f) {
+	if requirePlugin && !hasPluginAttr(f) && !partial {
 		r.Errorf(0, `no plugin attribute: add #[plugin(name = "...", version = "...")] before the on-load proc, or #![plugin(name = "...", version = "...")] at the top of the file`)
 	}
 	out.ModuleFile = out.Name + ".wasm"

@@ -79,6 +79,8 @@ func (c *checker) call(e *syntax.CallExpr, want Type) Expr {
 	if !ok {
 		if c.lookup(name) != nil {
 			c.errorf(e.Fun.NamePos, "%s is a variable, not a proc: it cannot be called", name)
+		} else if c.partial {
+			// The proc may be one that did not parse.
 		} else if hint := rustHints[name]; hint != "" {
 			c.errorf(e.Fun.NamePos, "undefined proc %s: %s", name, hint)
 		} else {

@@ -22,12 +22,18 @@ import (
 
 // Check checks f and returns the program; errors go to r. The program is
 // fit for code generation only when r has no errors.
+//
+// When r already holds syntax errors, f is partial (declarations and
+// statements that did not parse are missing), so the errors that would
+// only follow from that (undefined names, a missing give, an unused value)
+// are not reported; every other error is.
 func Check(f *syntax.File, r *syntax.Reporter) *Program {
 	c := &checker{
-		r:      r,
-		prog:   &Program{Uses: map[Builtin]bool{}},
-		procs:  map[string]*Proc{},
-		consts: map[string]*constant{},
+		r:       r,
+		partial: r.Len() > 0,
+		prog:    &Program{Uses: map[Builtin]bool{}},
+		procs:   map[string]*Proc{},
+		consts:  map[string]*constant{},
 	}
 	c.collect(f)
 	c.fileAttrs(f.Attrs)
@@ -51,6 +57,7 @@ type checker struct {
 	consts     map[string]*constant
 	constOrder []string
 	pluginAttr *syntax.Attr
+	partial    bool
 
 	// The proc being checked.
 	proc   *Proc

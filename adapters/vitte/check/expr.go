@@ -178,7 +178,9 @@ func (c *checker) ident(e *syntax.Ident) Expr {
 		c.errorf(e.NamePos, "built-in %s is not a value: call it, as in %s(...)", e.Name, e.Name)
 		return bad
 	}
-	c.errorf(e.NamePos, "undefined name %s", e.Name)
+	if !c.partial {
+		c.errorf(e.NamePos, "undefined name %s", e.Name)
+	}
 	return bad
 }
 
