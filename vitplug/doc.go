@@ -43,7 +43,7 @@
 //
 // Pack takes plugin.toml, the module, and every regular file under files/,
 // recursively. Everything else in the folder is left out: sources, build
-// files, dotfiles at the top, an old _vitte/ folder. A plugin that needs
+// files, version-control folders, an old _vitte/ folder. A plugin that needs
 // more files at run time puts them under files/ (for kind "python", the
 // modules the entry script imports). A symbolic link or other non-regular
 // file among what would be packed is an error, not skipped, so that a
@@ -99,7 +99,7 @@
 //     ([ErrReserved]);
 //   - a plugin.toml that is missing, not the first entry, or does not
 //     validate ([ErrManifest], wrapping the [*manifest.Error]);
-//   - a module that is not where [plugin].module says ([ErrModule]);
+//   - a module that is not where plugin.module in the manifest says ([ErrModule]);
 //   - an archive outside the ZIP profile below ([ErrCorrupt]).
 //
 // # ZIP profile

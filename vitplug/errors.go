@@ -43,8 +43,8 @@ var (
 	// not validate. The error also wraps the [*manifest.Error] when there is
 	// one.
 	ErrManifest = errors.New("invalid manifest")
-	// ErrModule: the module named by [plugin].module is not in the package
-	// or the folder.
+	// ErrModule: the module named by plugin.module in the manifest is not in
+	// the package or the folder.
 	ErrModule = errors.New("module not found")
 	// ErrReserved: an entry under _vitte/ is not CHECKSUMS or
 	// signatures/<KEYID>.minisig, or a signature's key id is malformed.
@@ -94,4 +94,7 @@ func quote(s string) string {
 }
 
 // Interface guards
-var _ interface{ Unwrap() error } = (*EntryError)(nil)
+var (
+	_ error                       = (*EntryError)(nil)
+	_ interface{ Unwrap() error } = (*EntryError)(nil)
+)

@@ -14,7 +14,7 @@ import (
 
 // Pack packs the plugin folder dir into a .vitplug archive written to w,
 // and returns the package. It packs plugin.toml, the module that
-// [plugin].module names, and every regular file under files/, and nothing
+// plugin.module names in the manifest, and every regular file under files/, and nothing
 // else: no sources, no build output, no _vitte/ folder.
 //
 // Pack reads dir through an [os.Root], so no path leads out of it, and

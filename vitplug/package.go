@@ -15,7 +15,7 @@ import (
 
 // Package is a checked .vitplug package held in memory: its content files,
 // its _vitte/CHECKSUMS and its embedded signatures. Get one from [Open],
-// [OpenFile] or [Pack]; the zero value is not usable.
+// [OpenFile], [Pack] or [PackFile]; the zero value is not usable.
 //
 // A Package never changes: the accessors return copies, and
 // [Package.WithSignature] returns a new Package. It is safe for concurrent
@@ -51,7 +51,7 @@ func (p *Package) Manifest() *manifest.Manifest {
 }
 
 // Module returns a copy of the module file, the one named by
-// [plugin].module: a WebAssembly binary or, for kind "python", the entry
+// plugin.module in the manifest: a WebAssembly binary or, for kind "python", the entry
 // script.
 func (p *Package) Module() []byte { return bytes.Clone(p.files[p.module]) }
 

@@ -2,7 +2,6 @@ package vitplug
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"compress/flate"
 	"encoding/binary"
@@ -337,39 +336,44 @@ func checkLayout(r io.ReaderAt, entries []*zipEntry, cdOffset int64) error {
 
 // readEntry inflates e, whose sizes and layout were checked, and checks
 // that it inflates to exactly its declared size and CRC-32, and that a
-// deflate stream ends exactly at the end of its data.
+// deflate stream ends exactly at the end of its data. It allocates the
+// declared size, which the limits and the ratio rule bound, and no more.
 func readEntry(r io.ReaderAt, e *zipEntry) ([]byte, error) {
 	raw := &ioErrReader{r: io.NewSectionReader(r, e.data, int64(e.csize))}
-	var src io.Reader = raw
 	var br *bufio.Reader
+	dec := &ioErrReader{r: raw}
 	if e.method == methodDeflate {
-		br = bufio.NewReader(src)
+		br = bufio.NewReader(raw)
 		fr := flate.NewReader(br)
 		defer fr.Close()
-		src = fr
+		dec.r = fr
 	}
-	var buf bytes.Buffer
-	buf.Grow(int(min(e.usize, 1<<20)))
-	_, err := buf.ReadFrom(io.LimitReader(src, int64(e.usize)+1))
+	data := make([]byte, e.usize)
+	n, _ := io.ReadFull(dec, data)
+	more := 0
+	if n == len(data) {
+		var b [1]byte
+		more, _ = io.ReadFull(dec, b[:])
+	}
 	switch {
-	case uint64(buf.Len()) > e.usize:
-		return nil, entryErr(e.name, ErrTooLarge, "inflates past its declared size of %d bytes", e.usize)
 	case raw.err != nil:
 		return nil, fmt.Errorf("read archive: entry %s: %w", quote(e.name), raw.err)
-	case err != nil:
-		return nil, entryErr(e.name, ErrCorrupt, "inflate: %v", err)
-	case uint64(buf.Len()) < e.usize:
-		return nil, entryErr(e.name, ErrCorrupt, "inflates to %d bytes, not the declared %d", buf.Len(), e.usize)
+	case more > 0:
+		return nil, entryErr(e.name, ErrTooLarge, "inflates past its declared size of %d bytes", e.usize)
+	case dec.err != nil:
+		return nil, entryErr(e.name, ErrCorrupt, "inflate: %v", dec.err)
+	case n < len(data):
+		return nil, entryErr(e.name, ErrCorrupt, "inflates to %d bytes, not the declared %d", n, e.usize)
 	}
 	if br != nil {
 		if _, err := br.ReadByte(); err != io.EOF {
 			return nil, entryErr(e.name, ErrCorrupt, "data after the end of the deflate stream")
 		}
 	}
-	if crc32.ChecksumIEEE(buf.Bytes()) != e.crc {
+	if crc32.ChecksumIEEE(data) != e.crc {
 		return nil, entryErr(e.name, ErrCorrupt, "CRC-32 mismatch")
 	}
-	return buf.Bytes(), nil
+	return data, nil
 }
 
 // ioErrReader remembers an error of r other than io.EOF: a failure to read
