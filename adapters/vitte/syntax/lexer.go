@@ -1,6 +1,7 @@
 package syntax
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unicode"
@@ -168,7 +169,7 @@ func (l *lexer) blockComment() {
 // zoneComment skips a Vitte <<< ... >>> zone comment.
 func (l *lexer) zoneComment() {
 	start := l.off
-	end := strings.Index(string(l.src[l.off+3:]), ">>>")
+	end := bytes.Index(l.src[l.off+3:], []byte(">>>"))
 	newline := -1
 	var stop int
 	if end < 0 {
@@ -177,7 +178,7 @@ func (l *lexer) zoneComment() {
 	} else {
 		stop = l.off + 3 + end + 3
 	}
-	if i := strings.IndexByte(string(l.src[l.off:stop]), '\n'); i >= 0 {
+	if i := bytes.IndexByte(l.src[l.off:stop], '\n'); i >= 0 {
 		newline = l.off + i
 	}
 	l.off = stop
@@ -330,7 +331,7 @@ func isBaseDigit(c byte, base int) bool {
 func (l *lexer) string() {
 	start := l.off
 	if l.peek(1) == '"' && l.peek(2) == '"' {
-		end := strings.Index(string(l.src[l.off+3:]), `"""`)
+		end := bytes.Index(l.src[l.off+3:], []byte(`"""`))
 		if end < 0 {
 			l.errorf(start, `string not terminated: expected """ to close the raw string opened here`)
 			l.off = len(l.src)
@@ -352,7 +353,7 @@ func (l *lexer) string() {
 			// Report at the opening quote and resume at the end of its
 			// line, as if the string had been closed there.
 			l.errorf(start, `string not terminated: expected '"' to close the string opened here`)
-			end := strings.IndexByte(string(l.src[start:]), '\n')
+			end := bytes.IndexByte(l.src[start:], '\n')
 			if end < 0 {
 				end = len(l.src) - start
 			}
@@ -437,7 +438,7 @@ func (l *lexer) escape(b *strings.Builder, quote byte) {
 			l.errorf(start, `invalid escape: expected '{' after \u, as in \u{E9}`)
 			return
 		}
-		end := strings.IndexByte(string(l.src[l.off:min(len(l.src), l.off+10)]), '}')
+		end := bytes.IndexByte(l.src[l.off:min(len(l.src), l.off+10)], '}')
 		if end < 0 {
 			l.errorf(start, `invalid escape: expected 1 to 6 hexadecimal digits and '}' after \u{`)
 			return
