@@ -290,7 +290,7 @@ func (c *checker) format(e *syntax.CallExpr) Expr {
 	values := e.Args[1:]
 	if holes != len(values) {
 		if holes == 0 && len(values) > 0 {
-			c.errorf(values[0].Pos(), "%s got %d values but its format string has no {} placeholder for them", e.Fun.Name, len(values))
+			c.errorf(values[0].Pos(), "%s got %d value(s) but its format string has no {} placeholder for them", e.Fun.Name, len(values))
 		} else {
 			c.errorf(lit.At, "format string of %s has %d {} placeholder(s) but %d value(s) follow", e.Fun.Name, holes, len(values))
 		}

@@ -143,9 +143,10 @@ func (c *checker) stmt(s syntax.Stmt) []Stmt {
 				t = Invalid
 			}
 		}
+		// A variable declared with a type keeps it even when its value is
+		// wrong, so that its uses are still checked.
 		v := c.declare(s.Name.Name, t)
 		if t == Invalid || x.Type() == Invalid {
-			v.Type = Invalid
 			return nil
 		}
 		return []Stmt{&SetStmt{Var: v, Value: x}}
@@ -213,7 +214,7 @@ func (c *checker) exprStmt(s *syntax.ExprStmt) []Stmt {
 	}
 	x := c.expr(s.X, Invalid)
 	if x.Type() != Invalid && !c.partial {
-		c.errorf(s.X.Pos(), "this %s value is computed but not used: store it with let, or give it", x.Type())
+		c.errorf(s.X.Pos(), "this value of type %s is computed but not used: store it with let, or give it", x.Type())
 	}
 	return nil
 }
@@ -229,7 +230,7 @@ func (c *checker) give(s *syntax.GiveStmt) []Stmt {
 	x := c.expr(s.Value, p.Result)
 	if p.Result == Unit {
 		if x.Type() != Invalid && x.Type() != Unit {
-			c.errorf(s.Value.Pos(), "proc %s has no result, but give has a %s value: declare it with -> %s", p.Name, x.Type(), x.Type())
+			c.errorf(s.Value.Pos(), "proc %s has no result, but give has a value of type %s: declare it with -> %s", p.Name, x.Type(), x.Type())
 		}
 		if x.Type() == Unit {
 			// give f() in a proc without result: call, then return.

@@ -16,7 +16,7 @@ import (
 // literal, a closing bracket, break, continue, give, return) and the line
 // is not inside parentheses or square brackets.
 func Lex(src *Source, r *Reporter) []Token {
-	l := &lexer{src: src.Src, r: r}
+	l := &lexer{src: src.Src, r: r, newlineAt: -1}
 	if strings.HasPrefix(string(l.src), "\uFEFF") {
 		l.off = 3
 	}
@@ -31,10 +31,13 @@ type lexer struct {
 	toks   []Token
 	stack  []Kind // open brackets
 	spaced bool
+	// newlineAt is the offset of the last line end since the last token,
+	// or -1.
+	newlineAt int
 }
 
 func (l *lexer) errorf(p int, format string, args ...any) {
-	l.r.Errorf(Pos(p), format, args...)
+	l.r.lexErrorf(Pos(p), format, args...)
 }
 
 // endsStatement reports whether a line end after the last token ends a
@@ -55,6 +58,9 @@ func (l *lexer) endsStatement() bool {
 }
 
 func (l *lexer) newline(p int) {
+	if l.newlineAt < 0 {
+		l.newlineAt = p
+	}
 	if l.endsStatement() {
 		l.toks = append(l.toks, Token{Kind: Semi, Pos: Pos(p), End: Pos(p), Text: "\n", Implicit: true})
 	}
@@ -62,6 +68,7 @@ func (l *lexer) newline(p int) {
 }
 
 func (l *lexer) emit(k Kind, start int, value string) *Token {
+	l.newlineAt = -1
 	l.toks = append(l.toks, Token{Kind: k, Pos: Pos(start), End: Pos(l.off), Text: string(l.src[start:l.off]), Value: value, Spaced: l.spaced})
 	l.spaced = false
 	return &l.toks[len(l.toks)-1]
@@ -207,6 +214,7 @@ func (l *lexer) ident() {
 	}
 	text := string(l.src[start:l.off])
 	if k, ok := keywords[text]; ok {
+		l.unclosed(k)
 		l.emit(k, start, "")
 		return
 	}
@@ -349,16 +357,11 @@ func (l *lexer) string() {
 	l.off++
 	var b strings.Builder
 	for {
-		if l.off >= len(l.src) {
-			// Report at the opening quote and resume at the end of its
-			// line, as if the string had been closed there.
-			l.errorf(start, `string not terminated: expected '"' to close the string opened here`)
-			end := bytes.IndexByte(l.src[start:], '\n')
-			if end < 0 {
-				end = len(l.src) - start
-			}
-			l.off = start + end
-			l.emit(String, start, "")
+		if l.off >= len(l.src) || l.src[l.off] == '\n' {
+			// Report at the opening quote and resume at the line end, as
+			// if the string had been closed there.
+			l.errorf(start, `string not terminated: expected '"' before the end of the line (write \n for a line break, or use a """raw string""")`)
+			l.emit(String, start, b.String())
 			return
 		}
 		c := l.src[l.off]
@@ -512,6 +515,30 @@ var operators = []struct {
 	{",", Comma}, {";", Semi}, {":", Colon}, {".", Dot}, {"#", Hash}, {"=", Assign},
 	{"+", Plus}, {"-", Minus}, {"*", Star}, {"/", Slash}, {"%", Percent}, {"&", Amp},
 	{"|", Pipe}, {"^", Caret}, {"!", Bang}, {"?", Question}, {"<", Lt}, {">", Gt},
+}
+
+// statementKeywords start a statement or a declaration, and never appear
+// inside parentheses or square brackets.
+var statementKeywords = map[Kind]bool{
+	KwLet: true, KwSet: true, KwGive: true, KwReturn: true, KwIf: true, KwWhile: true,
+	KwLoop: true, KwFor: true, KwBreak: true, KwContinue: true, KwProc: true, KwFn: true, KwConst: true,
+}
+
+// unclosed recovers from a parenthesis or bracket left open: when a line
+// starts with a statement keyword inside one, the brackets opened since
+// the last '{' are dropped and the line end ends the statement, so that
+// the parser reports the missing ')' where the line ends and parses the
+// next statement normally.
+func (l *lexer) unclosed(k Kind) {
+	n := len(l.stack)
+	if !statementKeywords[k] || l.newlineAt < 0 || n == 0 || l.stack[n-1] == LBrace {
+		return
+	}
+	for n > 0 && l.stack[n-1] != LBrace {
+		n--
+	}
+	l.stack = l.stack[:n]
+	l.toks = append(l.toks, Token{Kind: Semi, Pos: Pos(l.newlineAt), End: Pos(l.newlineAt), Text: "\n", Implicit: true})
 }
 
 // close pops the bracket stack down to the bracket that k closes. A ')' or

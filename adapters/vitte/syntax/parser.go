@@ -540,15 +540,13 @@ func (p *parser) block() *Block {
 	return b
 }
 
-// syncStmt skips to the end of the current statement: a ';' or line end,
-// or the '}' of the enclosing block, skipping nested brackets.
+// syncStmt skips to the end of the current statement: a ';' or line end
+// (not consumed), or the '}' of the enclosing block, skipping nested
+// brackets.
 func (p *parser) syncStmt() {
 	for {
 		switch p.tok.Kind {
-		case EOF, RBrace:
-			return
-		case Semi:
-			p.next()
+		case EOF, RBrace, Semi:
 			return
 		case LBrace, LParen, LBrack:
 			p.skipBalanced()

@@ -127,6 +127,9 @@ type Reporter struct {
 	// lastLine is the line of the last syntax error: the parser reports
 	// at most one per line, so one mistake does not cascade.
 	lastLine int
+	// lexLines are the lines with a lexical error: a syntax error there
+	// would only repeat it.
+	lexLines map[int]bool
 	full     bool
 }
 
@@ -150,11 +153,21 @@ func (r *Reporter) Errorf(p Pos, format string, args ...any) {
 	r.diags = append(r.diags, Diagnostic{File: r.src.Name, Line: line, Col: col, Msg: fmt.Sprintf(format, args...), Source: r.src.Line(line)})
 }
 
+// lexErrorf records a lexical error.
+func (r *Reporter) lexErrorf(p Pos, format string, args ...any) {
+	line, _ := r.src.Position(p)
+	if r.lexLines == nil {
+		r.lexLines = map[int]bool{}
+	}
+	r.lexLines[line] = true
+	r.Errorf(p, format, args...)
+}
+
 // syntaxErrorf records a diagnostic at p unless one was already reported
 // on its line.
 func (r *Reporter) syntaxErrorf(p Pos, format string, args ...any) {
 	line, _ := r.src.Position(p)
-	if line == r.lastLine {
+	if line == r.lastLine || r.lexLines[line] {
 		return
 	}
 	r.lastLine = line
