@@ -31,6 +31,9 @@ type parser struct {
 	tok   Token
 	r     *Reporter
 	depth int
+	// fatal is set when parsing gave up (nesting too deep): no error
+	// follows.
+	fatal bool
 }
 
 func (p *parser) next() {
@@ -54,7 +57,9 @@ func (p *parser) peek(n int) Token {
 }
 
 func (p *parser) errorf(pos Pos, format string, args ...any) {
-	p.r.syntaxErrorf(pos, format, args...)
+	if !p.fatal {
+		p.r.syntaxErrorf(pos, format, args...)
+	}
 }
 
 // errorExpected reports "expected what, found <token>" at the current token.
@@ -90,7 +95,10 @@ func (p *parser) expect(k Kind, why string) Pos {
 func (p *parser) enter() bool {
 	p.depth++
 	if p.depth > maxDepth {
-		p.r.Errorf(p.tok.Pos, "nesting too deep: more than %d levels of expressions or blocks", maxDepth)
+		if !p.fatal {
+			p.r.Errorf(p.tok.Pos, "nesting too deep: more than %d levels of expressions or blocks", maxDepth)
+		}
+		p.fatal = true
 		p.reset(len(p.toks) - 1)
 		return false
 	}
@@ -196,6 +204,10 @@ func (p *parser) syncDecl() {
 			}
 		case Hash:
 			if !first {
+				return
+			}
+		case Name:
+			if !first && unsupportedDecls[p.tok.Text] != "" && p.i > 0 && p.toks[p.i-1].Kind == Semi {
 				return
 			}
 		case LBrace:
@@ -533,6 +545,9 @@ func (p *parser) block() *Block {
 	}
 	b.Rbrace = p.tok.Pos
 	if p.tok.Kind != RBrace {
+		if p.fatal {
+			return b
+		}
 		p.r.Errorf(b.Lbrace, "block not closed: expected '}' to match this '{', found end of file")
 		return b
 	}
