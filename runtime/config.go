@@ -8,6 +8,7 @@ import (
 
 	"github.com/vitte-lang/vitte-plugin/capabilities"
 	"github.com/vitte-lang/vitte-plugin/manifest"
+	"github.com/vitte-lang/vitte-plugin/vitplug"
 )
 
 // Host-wide ceilings that no manifest can raise, unless the application
@@ -172,6 +173,20 @@ func (c Config) WithInstances(n int) Config {
 type LoadConfig struct {
 	config map[string]string
 	grants capabilities.Grants
+	verify PackageVerifier
+}
+
+// PackageVerifier checks an opened .vitplug package against a trust policy
+// before it is loaded; source is where it came from ("file:///…",
+// "oci://…"). It returns an error wrapping ErrUntrusted to refuse it.
+type PackageVerifier func(pkg *vitplug.Package, source string) error
+
+// WithPackageVerifier sets how a .vitplug package given to Load is checked
+// (signatures, trust policy). Without one, Load refuses packages: plugin
+// folders, plugins under development, load without a signature.
+func (c LoadConfig) WithPackageVerifier(v PackageVerifier) LoadConfig {
+	c.verify = v
+	return c
 }
 
 // WithGrants sets what the plugin is allowed beyond computing, logging and

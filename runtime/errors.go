@@ -27,6 +27,8 @@ var (
 	ErrClosed = errors.New("plugin is closed")
 	// ErrPermission: the plugin reached for something it was not granted.
 	ErrPermission = errors.New("permission denied")
+	// ErrUntrusted: a package did not pass the trust policy.
+	ErrUntrusted = errors.New("package not trusted")
 )
 
 // GuestError is an error result returned by a plugin's handler or on-load.

@@ -8,26 +8,45 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
 	"github.com/vitte-lang/vitte-plugin/capabilities"
 	"github.com/vitte-lang/vitte-plugin/internal/wasmbin"
 	"github.com/vitte-lang/vitte-plugin/manifest"
+	"github.com/vitte-lang/vitte-plugin/vitplug"
 )
 
-// Load loads the plugin in the folder dir (its plugin.toml and the module
-// it names), with the default LoadConfig. See LoadWithConfig.
-func (r *Runtime) Load(ctx context.Context, dir string) (*Plugin, error) {
-	return r.LoadWithConfig(ctx, dir, NewLoadConfig())
+// Load loads the plugin at path, with the default LoadConfig. See
+// LoadWithConfig.
+func (r *Runtime) Load(ctx context.Context, path string) (*Plugin, error) {
+	return r.LoadWithConfig(ctx, path, NewLoadConfig())
 }
 
-// LoadWithConfig loads the plugin in the folder dir. The steps, each
-// undone if a later one fails:
+// LoadPackage loads a plugin from an opened .vitplug package. The package's
+// integrity was checked when it was opened; its signatures are the
+// caller's to check (trust policy) before calling this.
+func (r *Runtime) LoadPackage(ctx context.Context, pkg *vitplug.Package, lc LoadConfig) (*Plugin, error) {
+	return r.load(ctx, &source{where: pkg.ContentID(), manifest: pkg.Manifest(), module: pkg.Module()}, lc)
+}
+
+// IsPackage reports whether path names a .vitplug package file rather than
+// a plugin folder.
+func IsPackage(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && strings.HasSuffix(path, ".vitplug")
+}
+
+// LoadWithConfig loads the plugin at path: a plugin folder (a plugin under
+// development: plugin.toml and its module, loaded without a signature) or a
+// .vitplug package (which must pass the LoadConfig's package verifier,
+// see LoadConfig.WithPackageVerifier; without one, packages are refused).
+// The steps, each undone if a later one fails:
 //
 //  1. read and validate plugin.toml (manifest v1);
-//  2. read the module named by [plugin].module, inside dir (no path or
-//     symbolic link leads out of it);
+//  2. read the module named by [plugin].module, inside the folder (no path
+//     or symbolic link leads out of it) or the package;
 //  3. check the module against ABI v1: exports, imports, and imports
 //     against the capabilities the manifest requests;
 //  4. compile it, with the memory limit written into the module;
@@ -35,8 +54,25 @@ func (r *Runtime) Load(ctx context.Context, dir string) (*Plugin, error) {
 //
 // An error names the plugin and the step: load plugin "hello": module
 // hello.wasm: ...
-func (r *Runtime) LoadWithConfig(ctx context.Context, dir string, lc LoadConfig) (*Plugin, error) {
-	src, err := readPluginDir(dir, r.cfg.maxModuleSize)
+func (r *Runtime) LoadWithConfig(ctx context.Context, path string, lc LoadConfig) (*Plugin, error) {
+	if IsPackage(path) {
+		pkg, err := vitplug.OpenFile(path, vitplug.Limits{})
+		if err != nil {
+			return nil, fmt.Errorf("load plugin from %s: %w", path, err)
+		}
+		if lc.verify == nil {
+			return nil, fmt.Errorf("load plugin %q from %s: %w: no package verifier configured (see LoadConfig.WithPackageVerifier)", pkg.Manifest().Plugin.Name, path, ErrUntrusted)
+		}
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, fmt.Errorf("load plugin from %s: %w", path, err)
+		}
+		if err := lc.verify(pkg, "file://"+filepath.ToSlash(abs)); err != nil {
+			return nil, fmt.Errorf("load plugin %q from %s: %w", pkg.Manifest().Plugin.Name, path, err)
+		}
+		return r.LoadPackage(ctx, pkg, lc)
+	}
+	src, err := readPluginDir(path, r.cfg.maxModuleSize)
 	if err != nil {
 		return nil, err
 	}
@@ -113,12 +149,26 @@ type Inspection struct {
 	CustomSections []string
 }
 
-// Inspect reads and checks the plugin in dir without compiling or running
+// readSource reads a plugin folder or a .vitplug package (its integrity is
+// checked, not its signatures).
+func (r *Runtime) readSource(path string) (*source, error) {
+	if IsPackage(path) {
+		pkg, err := vitplug.OpenFile(path, vitplug.Limits{})
+		if err != nil {
+			return nil, fmt.Errorf("load plugin from %s: %w", path, err)
+		}
+		return &source{where: path, manifest: pkg.Manifest(), module: pkg.Module()}, nil
+	}
+	return readPluginDir(path, r.cfg.maxModuleSize)
+}
+
+// Inspect reads and checks the plugin at path (a folder or a package)
+// without compiling or running
 // it: the manifest, the module's ABI contract, and the module's imports
 // against the manifest's capability requests. It returns what it found
 // even when it also returns an error, as far as it got.
-func (r *Runtime) Inspect(dir string) (*Inspection, error) {
-	src, err := readPluginDir(dir, r.cfg.maxModuleSize)
+func (r *Runtime) Inspect(path string) (*Inspection, error) {
+	src, err := r.readSource(path)
 	if err != nil {
 		return nil, err
 	}
@@ -207,13 +257,13 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 	return p, nil
 }
 
-// Verify checks the plugin in dir as Load would, without running it: the
+// Verify checks the plugin at path (a folder or a package) as Load would, without running it: the
 // manifest, the module's ABI contract and imports against the capability
 // requests, the memory limit, and the module's validity (it is compiled,
 // then freed). It returns what it found, and an error listing every
 // problem.
-func (r *Runtime) Verify(ctx context.Context, dir string) (*Inspection, error) {
-	src, err := readPluginDir(dir, r.cfg.maxModuleSize)
+func (r *Runtime) Verify(ctx context.Context, path string) (*Inspection, error) {
+	src, err := r.readSource(path)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/vitte-lang/vitte-plugin/abi"
 	"github.com/vitte-lang/vitte-plugin/internal/wasmtest"
 	"github.com/vitte-lang/vitte-plugin/runtime"
+	"github.com/vitte-lang/vitte-plugin/vitplug"
 )
 
 const basicManifest = `[plugin]
@@ -110,4 +112,34 @@ func TestLoad_FilesStayInsideTheFolder(t *testing.T) {
 	e2 := newRuntime(t, runtime.NewConfig().WithMaxModuleSize(100))
 	_, err = e2.rt.Load(context.Background(), dir3)
 	assert.ErrorContains(t, err, "over the limit of 100 bytes")
+}
+
+func TestLoadPackage(t *testing.T) {
+	ctx := context.Background()
+	pkgPath := filepath.Join(t.TempDir(), "hello-c.vitplug")
+	_, err := vitplug.PackFile(fixture("hello-c"), pkgPath, vitplug.Limits{})
+	require.NoError(t, err)
+	e := newRuntime(t, runtime.NewConfig())
+
+	_, err = e.rt.Load(ctx, pkgPath)
+	assert.ErrorIs(t, err, runtime.ErrUntrusted, "no verifier, no package")
+
+	var sawSource string
+	refuse := func(pkg *vitplug.Package, source string) error {
+		sawSource = source
+		return fmt.Errorf("%w: not signed", runtime.ErrUntrusted)
+	}
+	_, err = e.rt.LoadWithConfig(ctx, pkgPath, runtime.NewLoadConfig().WithPackageVerifier(refuse))
+	assert.ErrorIs(t, err, runtime.ErrUntrusted)
+	assert.Equal(t, "file://"+filepath.ToSlash(pkgPath), sawSource)
+	assert.Empty(t, e.stdout.String(), "nothing ran")
+
+	accept := func(*vitplug.Package, string) error { return nil }
+	p, err := e.rt.LoadWithConfig(ctx, pkgPath, runtime.NewLoadConfig().WithPackageVerifier(accept))
+	require.NoError(t, err)
+	defer p.Close(ctx)
+	out, err := p.Call(ctx, "greet", []byte("package"))
+	require.NoError(t, err)
+	assert.Equal(t, "Hello, package!", string(out))
+	assert.Equal(t, "hello-c: loaded\n", e.stdout.String())
 }
