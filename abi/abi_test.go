@@ -106,7 +106,9 @@ func TestLiftUnitResult(t *testing.T) {
 
 type allocFunc func(old, oldSize, align, size uint32) (uint32, error)
 
-func (f allocFunc) Realloc(_ context.Context, o, os, a, n uint32) (uint32, error) { return f(o, os, a, n) }
+func (f allocFunc) Realloc(_ context.Context, o, os, a, n uint32) (uint32, error) {
+	return f(o, os, a, n)
+}
 
 func TestLower(t *testing.T) {
 	tests := []struct {

@@ -9,7 +9,9 @@ import (
 	"github.com/vitte-lang/vitte-plugin/abi"
 )
 
-func fn(name string, t abi.FuncType) abi.Export { return abi.Export{Name: name, Kind: abi.KindFunc, Type: t} }
+func fn(name string, t abi.FuncType) abi.Export {
+	return abi.Export{Name: name, Kind: abi.KindFunc, Type: t}
+}
 
 var memExport = abi.Export{Name: "memory", Kind: abi.KindMemory}
 
