@@ -273,3 +273,20 @@ func TestFixtures_verify(t *testing.T) {
 		require.Equal(t, "vitte", string(ins.Manifest.Plugin.Kind))
 	}
 }
+
+// BenchmarkCompile_fixtures compiles each Vitte fixture.
+func BenchmarkCompile_fixtures(b *testing.B) {
+	for _, src := range []string{"hello-vitte/hello.vit", "vitte-handlers/vitte-handlers.vit"} {
+		data, err := os.ReadFile(filepath.Join(fixtures, src))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(filepath.Dir(src), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := vitte.Compile(src, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
