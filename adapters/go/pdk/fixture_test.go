@@ -2,6 +2,7 @@ package pdk_test
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -129,4 +130,23 @@ func TestKit_edges(t *testing.T) {
 			t.Fatalf("fetch denied: got %v, want error result %q", err, msg)
 		}
 	})
+}
+
+// TestKit_reverse checks go-stress's reverse on lengths around its eight-byte
+// steps: the soak test only sends 1 MiB.
+func TestKit_reverse(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t, "go-stress", compiler, nil)
+	for n := 0; n <= 33; n++ {
+		in := make([]byte, n)
+		for i := range in {
+			in[i] = byte('a' + i)
+		}
+		out, err := h.handle("reverse", in)
+		want := bytes.Clone(in)
+		slices.Reverse(want)
+		if err != nil || !bytes.Equal(out, want) {
+			t.Fatalf("reverse(%q) = %q, %v", in, out, err)
+		}
+	}
 }

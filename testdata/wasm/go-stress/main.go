@@ -19,6 +19,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"strconv"
 
@@ -50,9 +51,15 @@ func sha(ptr, size uint32) uint32 {
 //go:wasmexport reverse
 func reverse(ptr, size uint32) uint32 {
 	return pdk.Handle(ptr, size, func(in []byte) ([]byte, error) {
-		out := make([]byte, len(in))
-		for i, b := range in {
-			out[len(in)-1-i] = b
+		// Eight bytes at a time: a byte loop costs 10 ms per MiB in wasm.
+		n := len(in)
+		out := make([]byte, n)
+		i := 0
+		for ; i+8 <= n; i += 8 {
+			binary.BigEndian.PutUint64(out[n-i-8:], binary.LittleEndian.Uint64(in[i:]))
+		}
+		for ; i < n; i++ {
+			out[n-1-i] = in[i]
 		}
 		return out, nil
 	})
