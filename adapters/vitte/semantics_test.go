@@ -41,6 +41,7 @@ func TestSemantics(t *testing.T) {
 		{name: "concat and compare", with: `if "abc" < "abd" and "b" > "abc" and input == "x" and input != "xy" and "" < "a" and "ab" >= "ab" { give "yes" } give "no"`, input: "x", expected: "yes"},
 		{name: "reverse bytes", with: `let mut out = ""; let mut i = len(input); while i > 0 { set i = i - 1; set out = out + slice(input, i, i + 1) } give out`, input: "stressed", expected: "desserts"},
 		{name: "for range continue break", with: `let mut sum = 0; for i in 0..10 { if i == 3 { continue } if i == 8 { break } sum += i } give to_str(sum)`, expected: "25"},
+		{name: "for variable is rebound each iteration", with: `let mut n = 0; for i in 0..5 { n += i; set i = 100 } give to_str(n)`, expected: "10"},
 		{name: "for inclusive range at the end", with: `let mut n = 0; for i in 2147483646..=2147483647 { n += 1 } give to_str(n)`, expected: "2"},
 		{name: "for range i64", with: `let mut s: i64 = 0; for i in 0..100000i64 { s += i } give to_str(s)`, expected: "4999950000"},
 		{name: "for bytes", with: `let mut out = ""; for c in input { if c >= 'a' and c <= 'z' { out += from_byte(c - 32) } else { out += from_byte(c) } } give out`, input: "héllo, w!", expected: "HéLLO, W!"},

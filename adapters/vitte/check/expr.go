@@ -547,7 +547,13 @@ func fold(op BinaryOp, x, y Expr) *Const {
 
 func (c *checker) cast(e *syntax.CastExpr) Expr {
 	to := c.typeOf(e.Type)
-	x := c.expr(e.X, to)
+	// Only a bare integer literal takes the target type (3000000000 as
+	// i64); anything else is typed on its own, then converted.
+	hint := Invalid
+	if untyped(e.X) && to.IsInt() {
+		hint = to
+	}
+	x := c.expr(e.X, hint)
 	from := x.Type()
 	if from == Invalid || to == Invalid {
 		return bad

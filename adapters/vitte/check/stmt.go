@@ -340,22 +340,26 @@ func (c *checker) forStmt(s *syntax.ForStmt) []Stmt {
 			c.errorf(r.OpPos, "a range needs two integers of one type, found %s..%s", lo.Type(), hi.Type())
 			t = Invalid
 		}
-		end := c.temp(t)
+		// A hidden counter drives the loop, and the variable takes its
+		// value at the start of each iteration: assigning the variable in
+		// the body does not change the iteration.
+		end, idx := c.temp(t), c.temp(t)
 		v = c.declare(s.Var.Name, t)
 		if t != Invalid {
-			pre = []Stmt{&SetStmt{Var: end, Value: hi}, &SetStmt{Var: v, Value: lo}}
+			pre = []Stmt{&SetStmt{Var: end, Value: hi}, &SetStmt{Var: idx, Value: lo}}
+			first = []Stmt{&SetStmt{Var: v, Value: &LocalRef{Var: idx}}}
 			op := Lt
 			if r.Inclusive {
 				op = Le
 				// Stop before incrementing past the end: the end may be the
 				// largest integer.
 				loop.Post = append(loop.Post, &IfStmt{
-					Cond: &Binary{Op: Eq, X: &LocalRef{Var: v}, Y: &LocalRef{Var: end}},
+					Cond: &Binary{Op: Eq, X: &LocalRef{Var: idx}, Y: &LocalRef{Var: end}},
 					Then: []Stmt{&BranchStmt{Break: true}},
 				})
 			}
-			loop.Cond = &Binary{Op: op, X: &LocalRef{Var: v}, Y: &LocalRef{Var: end}}
-			loop.Post = append(loop.Post, &SetStmt{Var: v, Value: &Binary{Op: Add, X: &LocalRef{Var: v}, Y: one(t)}})
+			loop.Cond = &Binary{Op: op, X: &LocalRef{Var: idx}, Y: &LocalRef{Var: end}}
+			loop.Post = append(loop.Post, &SetStmt{Var: idx, Value: &Binary{Op: Add, X: &LocalRef{Var: idx}, Y: one(t)}})
 		}
 	} else {
 		x := c.expr(s.Iter, Invalid)
