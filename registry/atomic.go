@@ -38,8 +38,10 @@ func (r *Registry) step(name string) error {
 // "index.close", "index.rename", "index.syncdir").
 //
 // renamed reports whether the rename was done: then dir/name is the new
-// file even if err is not nil (the folder sync failed).
-func (r *Registry) writeAtomic(dir, name string, data []byte, step string) (renamed bool, err error) {
+// file even if err is not nil (the folder sync failed). onRename, if not
+// nil, is called as soon as it is done, before anything else can fail or
+// stop the goroutine.
+func (r *Registry) writeAtomic(dir, name string, data []byte, step string, onRename func()) (renamed bool, err error) {
 	if err := r.step(step + ".create"); err != nil {
 		return false, err
 	}
@@ -91,6 +93,9 @@ func (r *Registry) writeAtomic(dir, name string, data []byte, step string) (rena
 		return false, err
 	}
 	renamed = true
+	if onRename != nil {
+		onRename()
+	}
 	if err := r.step(step + ".syncdir"); err != nil {
 		return true, err
 	}

@@ -258,10 +258,7 @@ func (r *Registry) store(c *change, sha string, data []byte) error {
 	if have, err := os.ReadFile(filepath.Join(dir, name)); err == nil && bytes.Equal(have, data) {
 		return nil
 	}
-	renamed, err := r.writeAtomic(dir, name, data, "store")
-	if renamed {
-		c.created = append(c.created, name)
-	}
+	_, err := r.writeAtomic(dir, name, data, "store", func() { c.created = append(c.created, name) })
 	if err != nil {
 		return fmt.Errorf("store the package: %w", err)
 	}

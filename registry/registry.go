@@ -357,7 +357,9 @@ func (r *Registry) updateLocked(ctx context.Context, op func(x *index, c *change
 	if err != nil {
 		return nil, err
 	}
-	renamed, err := r.writeAtomic(r.dir, indexName, data, "index")
+	// The rename is the commit: from then on, a crash or a Goexit keeps
+	// the change, and the packages it stored.
+	renamed, err := r.writeAtomic(r.dir, indexName, data, "index", func() { committed = true })
 	if err != nil {
 		if !renamed {
 			return nil, err
@@ -365,13 +367,12 @@ func (r *Registry) updateLocked(ctx context.Context, op func(x *index, c *change
 		// Committed, but maybe not durably: put the old index back, so
 		// that the error means "nothing changed".
 		if rerr := r.restoreIndex(oldData); rerr != nil {
-			committed = true
 			r.idx = x
 			return c.events, errors.Join(err, fmt.Errorf("roll back the index: %w (the change was kept)", rerr))
 		}
+		committed = false
 		return nil, err
 	}
-	committed = true
 	r.idx = x
 	keep := x.storeFiles()
 	for n := range old.storeFiles() {
@@ -389,6 +390,6 @@ func (r *Registry) restoreIndex(data []byte) error {
 	if data == nil {
 		return r.removeDurably(r.dir, indexName, "rollback")
 	}
-	_, err := r.writeAtomic(r.dir, indexName, data, "rollback")
+	_, err := r.writeAtomic(r.dir, indexName, data, "rollback", nil)
 	return err
 }
