@@ -46,7 +46,9 @@ func Parse(filename string, data []byte) (p *Policy, err error) {
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			pr.Line, pr.Column = de.Position()
-			pr.Key = strings.Join(de.Key(), ".")
+			for _, k := range de.Key() {
+				pr.Key = joinKey(pr.Key, k)
+			}
 		}
 		return nil, &PolicyError{Problems: []Problem{pr}}
 	}

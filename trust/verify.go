@@ -231,6 +231,7 @@ func Verify(pkg *vitplug.Package, source string, detached [][]byte, pol *Policy,
 // those that count.
 func (v *Verdict) finish() error {
 	var problems []error
+	override := false
 	for i := range v.Checks {
 		c := &v.Checks[i]
 		if c.Err == nil {
@@ -247,13 +248,14 @@ func (v *Verdict) finish() error {
 		case v.allowUnsigned && (missing || errors.Is(c.Err, ErrUntrusted)):
 			// A missing or untrusted signature is what the override is
 			// for; a bad one is still evidence of tampering.
-			c.Ignored, v.Insecure = true, true
+			c.Ignored, override = true, true
 		}
 		if !c.Ignored {
 			problems = append(problems, fmt.Errorf("%s: %w", c.Name, c.Err))
 		}
 	}
 	if len(problems) == 0 {
+		v.Insecure = override
 		return nil
 	}
 	return &VerifyError{Name: v.Name, Version: v.Version, Source: v.Source, Problems: problems}
@@ -346,7 +348,10 @@ func (vr *verifier) signature(s sigInput) (Check, *Signer) {
 		return c, nil
 	}
 	if !slices.Contains(v.Rule.Keys, key.Name) {
-		return fail(ErrUntrusted, "%s is not trusted by %s", key.Name, v.Policy())
+		if v.RuleIndex < 0 {
+			return fail(ErrUntrusted, "%s is not trusted for this package: no policy covers it", key.Name)
+		}
+		return fail(ErrUntrusted, "%s is not in the keys of %s", key.Name, v.Policy())
 	}
 	c.Detail = fmt.Sprintf("%s %s, signed %s", st.Name, st.Version, st.Time.UTC().Format(time.RFC3339))
 	return c, &Signer{Key: key, Statement: st}
