@@ -46,9 +46,6 @@ func Parse(filename string, data []byte) (p *Policy, err error) {
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			pr.Line, pr.Column = de.Position()
-			for _, k := range de.Key() {
-				pr.Key = joinKey(pr.Key, k)
-			}
 		}
 		return nil, &PolicyError{Problems: []Problem{pr}}
 	}
@@ -483,6 +480,9 @@ func (d *decoder) capabilities(key string, v any) (*manifest.Capabilities, bool)
 		case "net", "host", "env":
 			l, ok := d.strings(fkey, v)
 			good = good && ok
+			if len(l) == 0 {
+				l = nil // absent or empty: the same cap, nothing
+			}
 			switch f {
 			case "net":
 				c.Net = l

@@ -511,11 +511,11 @@ func (p *Policy) WithKey(name string, pub minisign.PublicKey, scopes []string, l
 		return nil, fmt.Errorf("add key %s: zero public key", name)
 	}
 	q := p.clone()
+	if k, ok := q.Key(name); ok && !k.PublicKey.Equal(pub) {
+		return nil, fmt.Errorf("add key %s: a different key is already named %s (%s): remove it first", name, name, k.Short())
+	}
 	for _, k := range q.keys {
-		switch {
-		case k.Name == name && !k.PublicKey.Equal(pub):
-			return nil, fmt.Errorf("add key %s: a different key is already named %s (%s): remove it first", name, name, k.Short())
-		case k.Name != name && k.PublicKey.ID() == pub.ID():
+		if k.Name != name && k.PublicKey.ID() == pub.ID() {
 			return nil, fmt.Errorf("add key %s: the key %s is already in the trust file as %s", name, shortKey(pub), k.Name)
 		}
 	}
