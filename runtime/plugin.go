@@ -135,14 +135,15 @@ func (p *Plugin) Call(ctx context.Context, name string, input []byte) ([]byte, e
 	if err != nil {
 		return fail(err)
 	}
-	out, healthy, denied, err := inst.call(ctx, name, input)
+	st := &callState{inst: inst, fn: name}
+	out, healthy, err := inst.call(ctx, st, input)
 	p.pool.release(ctx, inst, healthy)
 	if errors.Is(err, ErrTimeout) {
 		p.audit(capabilities.Event{Kind: capabilities.KindLimit, Resource: "timeout", Op: "call", Function: name,
 			Rule: fmt.Sprintf("limits.timeout %s", p.limits.timeout)})
 	}
 	if err != nil {
-		if denied && !errors.Is(err, ErrPermission) {
+		if st.denied && !errors.Is(err, ErrPermission) {
 			err = &deniedError{err}
 		}
 		return fail(err)
@@ -267,20 +268,12 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	return inst, nil
 }
 
-// call runs one handler. healthy is false when the instance must not be
-// used again.
-func (i *instance) call(ctx context.Context, name string, input []byte) (out []byte, healthy, denied bool, err error) {
-	var st *callState
-	out, healthy, err = i.run(ctx, name, input, &st)
-	return out, healthy, st != nil && st.denied, err
-}
-
-func (i *instance) run(ctx context.Context, name string, input []byte, stp **callState) (out []byte, healthy bool, err error) {
-	p := i.p
+// call runs the handler st.fn. healthy is false when the instance must not
+// be used again; st records what happened during the call (denials).
+func (i *instance) call(ctx context.Context, st *callState, input []byte) (out []byte, healthy bool, err error) {
+	p, name := i.p, st.fn
 	cctx, cancel := context.WithTimeout(ctx, p.limits.timeout)
 	defer cancel()
-	st := &callState{inst: i, fn: name}
-	*stp = st
 	cctx = withState(cctx, st)
 	i.current = st
 	defer func() { i.current = nil }()
