@@ -52,6 +52,17 @@ type Dependency struct {
 // entry's package in the store.
 func (e Entry) StorePath() string { return storeRel(e.SHA256) }
 
+// normalize makes the lists of e empty rather than nil, so that they are
+// written as [] rather than null.
+func (e *Entry) normalize() {
+	if e.Signers == nil {
+		e.Signers = []string{}
+	}
+	if e.Dependencies == nil {
+		e.Dependencies = []Dependency{}
+	}
+}
+
 func (e Entry) clone() Entry {
 	e.Signers = slices.Clone(e.Signers)
 	e.Dependencies = slices.Clone(e.Dependencies)

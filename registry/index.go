@@ -146,6 +146,7 @@ func parseIndex(data []byte) (index, error) {
 			return x, fmt.Errorf("plugin %q: bad sha256 %q", e.Name, e.SHA256)
 		}
 		seen[e.Name] = true
+		x.Plugins[i].normalize()
 	}
 	return x, nil
 }

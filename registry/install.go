@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -184,9 +185,9 @@ func (r *Registry) plan(x *index, c *change, in *installing) (Entry, *Capability
 		}
 		switch cmp := in.version.Compare(ov); {
 		case cmp < 0 && !in.opts.Force:
-			return e, nil, fmt.Errorf("%w: %s is installed, a newer version (force to downgrade)", ErrConflict, old.Version)
+			return e, nil, fmt.Errorf("%w: %s is installed, a newer version", ErrConflict, old.Version)
 		case cmp == 0 && old.ContentID != e.ContentID && !in.opts.Force:
-			return e, nil, fmt.Errorf("%w: %s is installed with other content (%s, this is %s; force to replace it)", ErrConflict, old.Version, old.ContentID, e.ContentID)
+			return e, nil, fmt.Errorf("%w: %s is installed with other content (%s, this is %s)", ErrConflict, old.Version, old.ContentID, e.ContentID)
 		}
 		// Carry the old grants over, All narrowed to what the old
 		// version requested; what the new version requests beyond
@@ -232,7 +233,8 @@ func (r *Registry) plan(x *index, c *change, in *installing) (Entry, *Capability
 			x.Plugins[i].Dependencies[j].Version = e.Version
 		}
 	}
-	e.InstalledAt = r.now().UTC().Truncate(0)
+	e.InstalledAt = r.now().UTC().Truncate(time.Second)
+	e.normalize()
 	x.put(e)
 	if cycle := findCycle(x, name); cycle != nil && !in.opts.Force {
 		return e, nil, &CycleError{Cycle: cycle}

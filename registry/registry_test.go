@@ -41,15 +41,16 @@ func TestRegistry_Install(t *testing.T) {
 	pkg, err := vitplug.OpenFile(path, vitplug.Limits{})
 	require.NoError(t, err)
 	want := Entry{
-		Name:        "hello",
-		Version:     "1.0.0",
-		ContentID:   pkg.ContentID(),
-		SHA256:      hex.EncodeToString(sum[:]),
-		Source:      gotSource,
-		Signers:     []string{"RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3"},
-		Grants:      GrantRecord{Host: []string{"test.*"}},
-		Enabled:     true,
-		InstalledAt: fixedNow,
+		Name:         "hello",
+		Version:      "1.0.0",
+		ContentID:    pkg.ContentID(),
+		SHA256:       hex.EncodeToString(sum[:]),
+		Source:       gotSource,
+		Signers:      []string{"RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3"},
+		Grants:       GrantRecord{Host: []string{"test.*"}},
+		Enabled:      true,
+		Dependencies: []Dependency{},
+		InstalledAt:  fixedNow,
 	}
 	require.Equal(t, want, *e)
 	got, ok := r.Get("hello")
@@ -137,7 +138,7 @@ func TestRegistry_Install_Errors(t *testing.T) {
 			return nil, errors.New("no trusted signature")
 		}}, is: ErrVerify, msg: `install plugin "base-utils" 1.2.0: verification failed: no trusted signature`},
 		{name: "no verifier", path: good, noVerify: true, is: ErrVerify, msg: "verification failed: no verifier"},
-		{name: "downgrade", setup: []string{good}, path: hello09, is: ErrConflict, msg: `install plugin "hello" 0.9.0: conflicts with the installed plugin: 1.0.0 is installed, a newer version (force to downgrade)`},
+		{name: "downgrade", setup: []string{good}, path: hello09, is: ErrConflict, msg: `install plugin "hello" 0.9.0: conflicts with the installed plugin: 1.0.0 is installed, a newer version`},
 		{name: "other content", setup: []string{good}, path: otherContent, is: ErrConflict, msg: `1.0.0 is installed with other content`},
 		{name: "bad grant", path: fsReq, opts: InstallOptions{Grants: GrantRecord{FS: []FSGrant{{Guest: "/data", Host: "relative", Mode: manifest.ReadOnly}}}},
 			msg: `install plugin "fsreq" 1.0.0: grants: grant for /data: host directory "relative" must be an absolute path`},

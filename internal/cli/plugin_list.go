@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vitte-lang/vitte-plugin/registry"
+)
+
+// newListCmd is `vitte plugin list`.
+func newListCmd(e *env) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List the plugins installed in the local registry",
+		Long: `List shows the plugins installed in the registry ($VITTE_HOME, default
+~/.vitte), one a line: name, version, whether it is enabled, who signed
+it, its content id (shortened) and the capabilities granted to it.
+
+--json prints a JSON array instead, one object per plugin, with the keys
+of the registry's index: name, version, content_id, sha256, source,
+signers, grants{fs[{guest,host,mode}],net,deny_net,host,env,all},
+enabled, dependencies[{name,constraint,version}], installed_at.`,
+		Example: `  vitte plugin list
+  vitte plugin list --json | jq -r '.[] | select(.enabled) | .name'`,
+		Args: args(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			reg, err := openRegistry()
+			if err != nil {
+				return err
+			}
+			list := reg.List()
+			if asJSON {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				if list == nil {
+					list = []registry.Entry{}
+				}
+				return withCode(ExitError, enc.Encode(list))
+			}
+			if len(list) == 0 {
+				fmt.Fprintf(e.stderr, "vitte: hint: no plugin is installed in %s: install one with 'vitte plugin install FILE'\n", reg.Dir())
+				return nil
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tVERSION\tENABLED\tSIGNER\tCONTENT\tGRANTS")
+			for _, p := range list {
+				enabled := "no"
+				if p.Enabled {
+					enabled = "yes"
+				}
+				signer := "unsigned"
+				if len(p.Signers) > 0 {
+					signer = strings.Join(p.Signers, ",")
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Version, enabled, signer, shortID(p.ContentID), p.Grants)
+			}
+			return withCode(ExitError, tw.Flush())
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
+	return c
+}
+
+// shortID shortens a content id to "h1:" and 12 characters.
+func shortID(id string) string {
+	if len(id) > 15 {
+		return id[:15]
+	}
+	return id
+}
