@@ -10,6 +10,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
+	"github.com/vitte-lang/vitte-plugin/adapters/vitte/syntax"
 	"github.com/vitte-lang/vitte-plugin/internal/wasmbin"
 )
 
@@ -91,4 +92,50 @@ func FuzzCompile(f *testing.F) {
 			t.Fatalf("module breaks the ABI contract: %v\nsource:\n%s", err, src)
 		}
 	})
+}
+
+// TestCompile_hostileShapes compiles inputs shaped to exhaust a naive
+// compiler: long operator chains, deep nesting, many arguments, long
+// lines full of errors, long string folds. Each must end with a result or
+// located errors, in bounded time and stack.
+func TestCompile_hostileShapes(t *testing.T) {
+	const n = 100000
+	tests := []struct {
+		name, with string
+		ok         bool
+	}{
+		{name: "operator chain", with: "proc f() -> i32 { give " + strings.Repeat("1+", n) + "1 }"},
+		{name: "string fold", with: "proc f() -> str { give " + strings.Repeat(`"`+strings.Repeat("a", 100)+`"+`, 1000) + `"" }`, ok: true},
+		{name: "arguments", with: "proc f() { println!(\"\", " + strings.Repeat("1,", n) + "1) }"},
+		{name: "elif chain", with: "proc f(x: i32) -> i32 { if x == 0 { give 0 } " + strings.Repeat("elif x == 1 { give 1 } ", 5000) + "give 2 }", ok: true},
+		{name: "method chain", with: "proc f(s: str) -> str { give s" + strings.Repeat(".to_str()", n/10) + " }"},
+		{name: "unary chain", with: "proc f() -> i32 { give " + strings.Repeat("-", n) + "1 }"},
+		{name: "cast chain", with: "proc f() -> i32 { give 1" + strings.Repeat(" as i32", n/5) + " }"},
+		{name: "parentheses", with: "proc f() { " + strings.Repeat("(", n) + "}"},
+		{name: "blocks", with: "proc f() { " + strings.Repeat("{", n) + "}"},
+		{name: "errors on one line", with: strings.Repeat("@", n)},
+		{name: "syntax errors on one line", with: "proc f() { " + strings.Repeat(") ", n) + "}"},
+		{name: "long line", with: "proc f() { let x = \"" + strings.Repeat("é", n) + " }"},
+		{name: "too large", with: strings.Repeat(" ", MaxSourceSize+1)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, diags := compile("big.vit", []byte(tc.with), false)
+			if tc.ok {
+				if out == nil {
+					t.Fatalf("does not compile: %v", diags[0])
+				}
+				ctx := context.Background()
+				rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+				defer rt.Close(ctx)
+				if _, err := rt.CompileModule(ctx, out.Module); err != nil {
+					t.Fatalf("invalid module: %v", err)
+				}
+				return
+			}
+			if out != nil || len(diags) == 0 || len(diags) > syntax.MaxErrors+1 {
+				t.Fatalf("expected 1 to %d diagnostics, got %d", syntax.MaxErrors+1, len(diags))
+			}
+		})
+	}
 }

@@ -38,7 +38,7 @@ import (
 )
 
 // MaxSourceSize is the largest source file Compile accepts.
-const MaxSourceSize = 4 << 20
+const MaxSourceSize = 1 << 20
 
 // Output is a compiled plugin.
 type Output struct {

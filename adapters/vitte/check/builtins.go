@@ -314,12 +314,16 @@ func (c *checker) format(e *syntax.CallExpr) Expr {
 	return out
 }
 
+// maxFolded bounds the strings that constant folding builds: a chain of
+// long literals is joined at run time, not in quadratic time here.
+const maxFolded = 4096
+
 // concat joins two strings, folding constants and dropping empty ones.
 func concat(x, y Expr) Expr {
 	kx, okx := x.(*Const)
 	ky, oky := y.(*Const)
 	switch {
-	case okx && oky:
+	case okx && oky && len(kx.Str)+len(ky.Str) <= maxFolded:
 		return strConst(kx.Str + ky.Str)
 	case okx && kx.Str == "":
 		return y

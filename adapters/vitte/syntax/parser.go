@@ -6,6 +6,11 @@ import "strings"
 // input cannot exhaust the stack.
 const maxDepth = 200
 
+// maxChain bounds the operators, conversions, calls or arguments chained
+// in one expression: each makes the tree one level deeper for the stages
+// after the parser.
+const maxChain = 10000
+
 // Parse parses a source file. Syntax errors go to r; the parser recovers
 // from each one (it skips to the end of the statement or declaration) and
 // goes on, so that every error in the file is reported. The tree it
@@ -88,6 +93,21 @@ func (p *parser) expect(k Kind, why string) Pos {
 	}
 	p.next()
 	return pos
+}
+
+// chained counts one more link of a chain of operators; when the chain is
+// too long, it reports an error and jumps to the end of the file.
+func (p *parser) chained(n *int) bool {
+	*n++
+	if *n <= maxChain {
+		return true
+	}
+	if !p.fatal {
+		p.r.Errorf(p.tok.Pos, "expression too long: more than %d operators, calls or arguments in a row", maxChain)
+	}
+	p.fatal = true
+	p.reset(len(p.toks) - 1)
+	return false
 }
 
 // enter counts one level of nesting. When the input nests too deeply, it
@@ -741,7 +761,8 @@ func (p *parser) expr() Expr { return p.binary(1) }
 
 func (p *parser) binary(prec int) Expr {
 	x := p.cast()
-	for {
+	n := 0
+	for p.chained(&n) {
 		op := p.tok.Kind
 		q := precedence(op)
 		if q < prec || q == 0 {
@@ -752,13 +773,15 @@ func (p *parser) binary(prec int) Expr {
 		y := p.binary(q + 1)
 		x = &BinaryExpr{X: x, OpPos: pos, Op: op, Y: y}
 	}
+	return x
 }
 
 // cast parses unary { as T }: as binds tighter than binary operators and
 // looser than unary ones (-x as i64 is (-x) as i64).
 func (p *parser) cast() Expr {
 	x := p.unary()
-	for p.tok.Kind == KwAs {
+	n := 0
+	for p.tok.Kind == KwAs && p.chained(&n) {
 		at := p.tok.Pos
 		p.next()
 		x = &CastExpr{X: x, AsAt: at, Type: p.typeExpr()}
@@ -787,7 +810,8 @@ func (p *parser) unary() Expr {
 
 func (p *parser) postfix() Expr {
 	x := p.primary()
-	for {
+	n := 0
+	for p.chained(&n) {
 		switch p.tok.Kind {
 		case LParen:
 			id, ok := x.(*Ident)
@@ -843,6 +867,7 @@ func (p *parser) postfix() Expr {
 			return x
 		}
 	}
+	return x
 }
 
 // call parses the arguments of a call; the current token is '('.
@@ -857,7 +882,8 @@ func (p *parser) call(fun *Ident, bang bool, recv Expr) Expr {
 	}
 	defer p.leave()
 	p.next()
-	for p.tok.Kind != RParen && p.tok.Kind != EOF {
+	n := 0
+	for p.tok.Kind != RParen && p.tok.Kind != EOF && p.chained(&n) {
 		before := p.i
 		c.Args = append(c.Args, p.expr())
 		if p.got(Comma) {

@@ -29,6 +29,12 @@ func NewSource(name string, src []byte) *Source {
 	return s
 }
 
+// lineOf returns the 1-based line of p, in O(log lines).
+func (s *Source) lineOf(p Pos) int {
+	off := max(0, min(int(p), len(s.Src)))
+	return sort.Search(len(s.lines), func(i int) bool { return s.lines[i] > off })
+}
+
 // Position returns the 1-based line and column of p. Columns count
 // characters (Unicode code points; an invalid byte counts as one), so a
 // column matches what an editor shows.
@@ -144,6 +150,8 @@ func (r *Reporter) Errorf(p Pos, format string, args ...any) {
 	if r.full {
 		return
 	}
+	// The column costs the length of the line: it is computed only for
+	// the diagnostics kept.
 	line, col := r.src.Position(p)
 	if len(r.diags) == MaxErrors {
 		r.full = true
@@ -155,7 +163,10 @@ func (r *Reporter) Errorf(p Pos, format string, args ...any) {
 
 // lexErrorf records a lexical error.
 func (r *Reporter) lexErrorf(p Pos, format string, args ...any) {
-	line, _ := r.src.Position(p)
+	if r.full {
+		return
+	}
+	line := r.src.lineOf(p)
 	if r.lexLines == nil {
 		r.lexLines = map[int]bool{}
 	}
@@ -166,8 +177,8 @@ func (r *Reporter) lexErrorf(p Pos, format string, args ...any) {
 // syntaxErrorf records a diagnostic at p unless one was already reported
 // on its line.
 func (r *Reporter) syntaxErrorf(p Pos, format string, args ...any) {
-	line, _ := r.src.Position(p)
-	if line == r.lastLine || r.lexLines[line] {
+	line := r.src.lineOf(p)
+	if r.full || line == r.lastLine || r.lexLines[line] {
 		return
 	}
 	r.lastLine = line
