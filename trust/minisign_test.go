@@ -166,4 +166,3 @@ func TestMinisign_realCosts(t *testing.T) {
 	run(t, dir, "pw\n", "-S", "-s", trust.SecretKeyFile, "-m", "m")
 	run(t, dir, "", "-V", "-p", trust.PublicKeyFile, "-m", "m")
 }
-
