@@ -222,6 +222,12 @@ func checkManifest(r *syntax.Reporter, text []byte, prog *check.Program) {
 	}
 }
 
+// Interface guards
+var (
+	_ error = (*Error)(nil)
+	_ error = Diagnostic{}
+)
+
 func tomlString(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')

@@ -12,7 +12,6 @@ package check
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
@@ -475,16 +474,6 @@ func (c *checker) mayFail() {
 	if u := c.prog.OnUnload; u != nil && u.MayFail {
 		c.errorf(u.At, "on-unload hook %s cannot fail: it calls fail or host_call (directly or through another proc), and on-unload has no way to report an error", u.Name)
 	}
-}
-
-// Names returns the sorted names of the procs, for tests.
-func (p *Program) Names() []string {
-	var out []string
-	for _, q := range p.Procs {
-		out = append(out, q.Name)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // describeParams renders a proc's parameters for messages: "(a: i32, s: str)".
