@@ -51,6 +51,7 @@ func TestSemantics(t *testing.T) {
 		{name: "elif else", with: `let n = len(input); if n == 0 { give "zero" } elif n == 1 { give "one" } else if n == 2 { give "two" } otherwise { give "many" }`, input: "ab", expected: "two"},
 		{name: "if on next line", with: "if len(input) == 0 {\n give \"empty\"\n}\nelse {\n give \"not\"\n}", input: "x", expected: "not"},
 		{name: "not and bang", with: `let e = len(input) == 0; if not e and !(len(input) > 5) { give "small" } give "other"`, input: "abc", expected: "small"},
+		{name: "make", with: `make n as i64 = 5; make s = "x"; give s + to_str(n * 2)`, expected: "x10"},
 		{name: "shadowing", with: `let x = 1; let x = x + len(input); { let x = 100; set x = x + 1 } give to_str(x)`, input: "abc", expected: "4"},
 		{name: "escapes", with: `give "tab\there\n\"q\" \\ \u{E9}\u{1F600} \x41 \0end"`, expected: "tab\there\n\"q\" \\ é😀 A \x00end"},
 		{name: "raw string", with: `give """a "raw" \n string"""`, expected: `a "raw" \n string`},

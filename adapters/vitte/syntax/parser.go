@@ -610,6 +610,25 @@ func (p *parser) stmt() Stmt {
 		p.next()
 		s.Value = p.expr()
 		return s
+	case Name:
+		// make x [as T] = v (current Vitte) is let x [: T] = v.
+		if p.tok.Text == "make" && p.peek(1).Kind == Name && (p.peek(2).Kind == KwAs || p.peek(2).Kind == Assign) {
+			s := &LetStmt{Keyword: p.tok.Pos}
+			p.next()
+			s.Name = p.ident("a variable name after make")
+			if p.got(KwAs) {
+				s.Type = p.typeExpr()
+			}
+			if p.tok.Kind != Assign {
+				p.errorExpected("'=' and an initial value for " + s.Name.Name)
+				s.Value = &BadExpr{At: p.tok.Pos}
+				p.syncStmt()
+				return s
+			}
+			p.next()
+			s.Value = p.expr()
+			return s
+		}
 	case KwSet:
 		at := p.tok.Pos
 		p.next()

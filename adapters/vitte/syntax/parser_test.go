@@ -98,6 +98,7 @@ use std/io
 proc f(input: str) -> str {
     let mut n = 0
     set n = n + 1
+    make m as i32 = 2
     if n > 1 and not false { give "a" } elif n == 1 or n < 0 { give "b" } else { give input }
     while n < 3 { set n = n + 1; continue }
     loop { break }
@@ -109,6 +110,7 @@ proc f(input: str) -> str {
 fn f(input: &str) -> String {
     let mut n = 0;
     n += 1;
+    let m: i32 = 2;
     if n > 1 && !false { return "a"; } else if n == 1 || n < 0 { return "b"; } else { return input; }
     while n < 3 { n = n + 1; continue; }
     loop { break; }
