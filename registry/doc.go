@@ -1,8 +1,9 @@
 // Package registry is the local registry of installed plugins: the
 // .vitplug packages a user installed, under $VITTE_HOME (default ~/.vitte),
 // with the grants the user approved for each, their dependencies, and
-// whether they are enabled. It implements issue 4's "install", "list" and
-// "remove"; packages follow docs/spec/package-v1.md.
+// whether they are enabled. It is what `vitte plugin install`, `list`,
+// `remove` and `unload` work on. Packages follow the .vitplug format v1
+// (docs/spec/package-v1.md), read by package vitplug.
 //
 //	reg, err := registry.Open(dir) // registry.DefaultDir() for the user's
 //	e, err := reg.Install(ctx, "hello-1.0.0.vitplug", registry.InstallOptions{
@@ -61,6 +62,34 @@
 // fails with ErrUnsupported. Supported: Linux, macOS, FreeBSD, NetBSD,
 // OpenBSD, DragonFly. Folders on network file systems where flock does
 // not work across machines are not supported either.
+//
+// # Updates
+//
+// Installing a plugin of a name that is installed replaces it. The grants
+// the user approved for the old version carry over, plus those passed to
+// Install, but only so far as they go: the new version's requests that
+// they do not cover in full (a new destination, a host-call pattern wider
+// than the granted ones, a read-write mount of a read-only grant) form a
+// CapabilityDiff, which InstallOptions.Confirm must approve or the update
+// is refused (ErrNotApproved). A recorded grant of All stands for what the
+// old version requested, not for anything a later version may ask.
+// Requests the old version made already and the user did not grant are
+// not asked about again: they stay ungranted.
+//
+// Confirm runs without the lock, so that a prompt does not block other
+// processes; the difference is computed again under the lock afterwards,
+// and Confirm asked again only if it grew.
+//
+// # Dependencies
+//
+// A plugin's [dependencies] must be installed when it is, in versions
+// their Masterminds/semver constraints accept; an update must keep the
+// plugins that depend on it satisfied; Remove refuses to take away a
+// dependency, SetEnabled to disable one that an enabled plugin needs, and
+// LoadOrder returns the enabled plugins dependencies first. Errors name
+// both sides:
+//
+//	plugin "app" 1.0.0 needs "base-utils" ^1.2.0, installed: 1.1.0
 //
 // # Events
 //
