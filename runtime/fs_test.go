@@ -22,24 +22,25 @@ import (
 // /data (rw) and /ro (ro) and report what each file operation did, as
 // "ok: ..." or "error: <strerror>".
 //
-// Where a refusal happens decides whether the host can audit it:
+// Every refusal is an audit event of kind fs, whichever layer makes it
+// (runtime/internal/engine/wazeroengine):
 //
-//   - wasi-libc resolves every path against the preopened directories
-//     itself. A path under no mount (/etc/passwd, /tmp/x, /) fails in the
-//     guest with ENOTCAPABLE ("Capabilities insufficient") without any
-//     call to the host: there is nothing to audit.
+//   - A path under no mount (/etc/passwd, /tmp/x, /) reaches the empty,
+//     refusing file system mounted at "/" under the granted mounts
+//     (denyfs.go): wasi-libc and Go's syscall package both pick the longest
+//     preopened prefix, so /data/... still goes to /data. EPERM, "outside
+//     every granted mount".
 //   - wazero cleans the path relative to a mount and refuses one that climbs
-//     out lexically (/data/../secret) with EPERM, and refuses a rename or
-//     link between two mounts with ENOSYS, before reaching the mount:
-//     the host sees the call but no mount does, so no audit event either.
-//   - Go's syscall package on wasip1 cleans a path itself ("/data/../x" is
-//     "/x") and sends one under no mount with the directory descriptor -1,
-//     which wazero refuses with EBADF: nothing to audit either.
-//   - Everything else reaches the mount (runtime/internal/engine/
-//     wazeroengine/rootfs.go), which resolves it in an os.Root: a symbolic
-//     link pointing out is refused (EPERM), so is a symbolic link whose
-//     target leaves the mount, and every change to a read-only mount
-//     (EROFS). Each of those is an audit event of kind fs.
+//     out lexically (/data/../secret) with EPERM, and a rename or link
+//     between two file systems with ENOSYS, before reaching any: the
+//     wrapped WASI functions (wasifs.go) report those, and answer EXDEV
+//     ("Cross-device link") between two mounts, EPERM when one side is
+//     outside every mount. Go's syscall package cleans a path itself
+//     ("/data/../x" is "/x"), so for Go those are paths under no mount.
+//   - Everything else reaches the mount (rootfs.go), which resolves it in
+//     an os.Root: a symbolic link pointing out is refused (EPERM), so is a
+//     symbolic link whose target leaves the mount, and every change to a
+//     read-only mount (EROFS).
 
 // fsSecret is the content of the files outside every mount.
 const fsSecret = "TOP-SECRET-fs-probe"
@@ -170,18 +171,12 @@ func noSecret(t *testing.T, out string) {
 const (
 	guestEPERM       = "error: Operation not permitted"
 	guestEROFS       = "error: Read-only file system"
-	guestENOTCAP     = "error: Capabilities insufficient"
-	guestENOSYS      = "error: Function not implemented"
+	guestEXDEV       = "error: Cross-device link"
 	guestENOENT      = "error: No such file or directory"
 	ruleEscapesData  = "path escapes mount /data"
 	ruleReadOnlyRO   = "read-only mount /ro"
 	ruleSymlinkEscap = "symlink target escapes mount /data"
-
-	// Go's syscall package on wasip1 resolves paths itself too, but sends
-	// a path under no mount to the host with the directory descriptor -1,
-	// which wazero answers EBADF; and it names ENOSYS after the platform.
-	goEBADF  = "error: Bad file number"
-	goENOSYS = "error: Not implemented on wasip1"
+	ruleOutside      = "outside every granted mount"
 )
 
 // fsEscape is one attempt to reach past the grant.
@@ -194,10 +189,11 @@ type fsEscape struct {
 	// expected is what the C guest sees; expectedGo what the Go guest sees,
 	// when it differs (see fsGuestView).
 	expected, expectedGo string
-	// event is the audit event expected (Op, Resource, Rule), or nil where
-	// the refusal happens before the host's mount code (see the top of
-	// this file).
-	event *capabilities.Event
+	// event is the audit event expected (Op, Resource, Rule; "<tmp>" in
+	// Resource stands for the host's temporary directory), or nil where
+	// nothing is refused; eventGo the one for the Go guest when it
+	// differs.
+	event, eventGo *capabilities.Event
 }
 
 func fsEvent(op, resource, rule string) *capabilities.Event {
@@ -205,18 +201,56 @@ func fsEvent(op, resource, rule string) *capabilities.Event {
 }
 
 var fsEscapes = []fsEscape{
-	// Paths outside every mount: refused by the guest's libc.
-	{name: "absolute path", fn: "read", in: "/etc/passwd", expected: guestENOTCAP, expectedGo: goEBADF},
-	{name: "absolute path to the secret", fn: "read", in: "<tmp>/secret.txt", expected: guestENOTCAP, expectedGo: goEBADF},
-	{name: "list /", fn: "list", in: "/", expected: guestENOTCAP, expectedGo: goEBADF},
-	{name: "rename out of every mount", fn: "rename", in: "/data/hello.txt\n/tmp/hello.txt", expected: guestENOTCAP, expectedGo: goEBADF},
-	// Lexical escapes: refused by wazero (C), or cleaned by Go's syscall
-	// package into a path outside every mount (Go).
-	{name: "dot-dot to /etc/passwd", fn: "read", in: "/data/../../etc/passwd", expected: guestEPERM, expectedGo: goEBADF},
-	{name: "dot-dot to the secret", fn: "read", in: "/data/../secret.txt", expected: guestEPERM, expectedGo: goEBADF},
-	{name: "list the parent", fn: "list", in: "/data/..", expected: guestEPERM, expectedGo: goEBADF},
-	{name: "rename between mounts", fn: "rename", in: "/data/hello.txt\n/ro/hello.txt", expected: guestENOSYS, expectedGo: goENOSYS},
-	{name: "hard link between mounts", fn: "link", in: "/ro/ro.txt\n/data/ro-link", expected: guestENOSYS, expectedGo: goENOSYS},
+	// Paths outside every mount: refused by the file system at "/".
+	{name: "absolute path", fn: "read", in: "/etc/passwd", expected: guestEPERM, event: fsEvent("open", "/etc/passwd", ruleOutside)},
+	{name: "absolute path to the secret", fn: "read", in: "<tmp>/secret.txt", expected: guestEPERM, event: fsEvent("open", "<tmp>/secret.txt", ruleOutside)},
+	{name: "list /", fn: "list", in: "/", expected: guestEPERM, event: fsEvent("readdir", "/", ruleOutside)},
+	{name: "stat /", fn: "stat", in: "/", expected: guestEPERM, event: fsEvent("stat", "/", ruleOutside)},
+	{name: "write outside every mount", fn: "write", in: "/tmp/new.txt\nx", expected: guestEPERM, event: fsEvent("open", "/tmp/new.txt", ruleOutside)},
+	{name: "mkdir outside every mount", fn: "mkdir", in: "/tmp/new", expected: guestEPERM, event: fsEvent("mkdir", "/tmp/new", ruleOutside)},
+	{name: "symlink outside every mount", fn: "symlink", in: "/data/hello.txt\n/tmp/l", expected: guestEPERM, event: fsEvent("symlink", "/tmp/l", ruleOutside)},
+	{name: "rename out of every mount", fn: "rename", in: "/data/hello.txt\n/tmp/hello.txt", expected: guestEPERM, event: fsEvent("rename", "/tmp/hello.txt", ruleOutside)},
+	{name: "rename in from outside every mount", fn: "rename", in: "<tmp>/secret.txt\n/data/stolen.txt", expected: guestEPERM, event: fsEvent("rename", "<tmp>/secret.txt", ruleOutside)},
+	{name: "hard link in from outside every mount", fn: "link", in: "<tmp>/secret.txt\n/data/hard", expected: guestEPERM, event: fsEvent("link", "<tmp>/secret.txt", ruleOutside)},
+	// Lexical escapes: refused by wazero, reported by the wrapped WASI
+	// functions (C); cleaned by Go's syscall package into a path outside
+	// every mount (Go).
+	{
+		name: "dot-dot to /etc/passwd", fn: "read", in: "/data/../../etc/passwd", expected: guestEPERM,
+		event: fsEvent("open", "/data/../../etc/passwd", ruleEscapesData), eventGo: fsEvent("open", "/etc/passwd", ruleOutside),
+	},
+	{
+		name: "dot-dot to the secret", fn: "read", in: "/data/../secret.txt", expected: guestEPERM,
+		event: fsEvent("open", "/data/../secret.txt", ruleEscapesData), eventGo: fsEvent("open", "/secret.txt", ruleOutside),
+	},
+	{
+		name: "list the parent", fn: "list", in: "/data/..", expected: guestEPERM,
+		event: fsEvent("open", "/data/..", ruleEscapesData), eventGo: fsEvent("readdir", "/", ruleOutside),
+	},
+	{
+		name: "stat the parent", fn: "stat", in: "/data/..", expected: guestEPERM,
+		event: fsEvent("stat", "/data/..", ruleEscapesData), eventGo: fsEvent("stat", "/", ruleOutside),
+	},
+	{
+		name: "mkdir through dot-dot", fn: "mkdir", in: "/data/../evil", expected: guestEPERM,
+		event: fsEvent("mkdir", "/data/../evil", ruleEscapesData), eventGo: fsEvent("mkdir", "/evil", ruleOutside),
+	},
+	{
+		name: "unlink through dot-dot", fn: "unlink", in: "/data/../secret.txt", expected: guestEPERM,
+		event: fsEvent("unlink", "/data/../secret.txt", ruleEscapesData), eventGo: fsEvent("unlink", "/secret.txt", ruleOutside),
+	},
+	{
+		name: "rename out through dot-dot", fn: "rename", in: "/data/hello.txt\n/data/../hello.txt", expected: guestEPERM,
+		event: fsEvent("rename", "/data/../hello.txt", ruleEscapesData), eventGo: fsEvent("rename", "/hello.txt", ruleOutside),
+	},
+	{
+		name: "hard link in through dot-dot", fn: "link", in: "/data/../secret.txt\n/data/hard", expected: guestEPERM,
+		event: fsEvent("link", "/data/../secret.txt", ruleEscapesData), eventGo: fsEvent("link", "/secret.txt", ruleOutside),
+	},
+	// Between two mounts: refused by wazero, reported by the wrapped WASI
+	// functions, EXDEV.
+	{name: "rename between mounts", fn: "rename", in: "/data/hello.txt\n/ro/hello.txt", expected: guestEXDEV, event: fsEvent("rename", "/data/hello.txt", "across mounts /data and /ro")},
+	{name: "hard link between mounts", fn: "link", in: "/ro/ro.txt\n/data/ro-link", expected: guestEXDEV, event: fsEvent("link", "/ro/ro.txt", "across mounts /ro and /data")},
 	// Symbolic links inside the mount pointing out: refused by os.Root.
 	{name: "relative link to a file outside", fn: "read", in: "/data/link-out", expected: guestEPERM, event: fsEvent("open", "/data/link-out", ruleEscapesData)},
 	{name: "absolute link to a file outside", fn: "read", in: "/data/abs-out", expected: guestEPERM, event: fsEvent("open", "/data/abs-out", ruleEscapesData)},
@@ -302,10 +336,16 @@ func testFSEscapes(t *testing.T, h *fsHost, name string) {
 			// may make more than one file call per operation (a
 			// rename looks at its destination first).
 			events := h.audit.take()
-			if tc.event == nil {
-				assert.Empty(t, events, "refused before the mount: nothing to audit")
+			event := tc.event
+			if name == "fs-probe-go" && tc.eventGo != nil {
+				event = tc.eventGo
+			}
+			if event == nil {
+				assert.Empty(t, events, "nothing refused: nothing to audit")
 				return
 			}
+			want := *event
+			want.Resource = strings.ReplaceAll(want.Resource, "<tmp>", h.tmp)
 			var seen []capabilities.Event
 			for _, ev := range events {
 				assert.Equal(t, capabilities.KindFS, ev.Kind)
@@ -314,7 +354,7 @@ func testFSEscapes(t *testing.T, h *fsHost, name string) {
 				assert.False(t, ev.Allowed)
 				seen = append(seen, capabilities.Event{Op: ev.Op, Resource: ev.Resource, Rule: ev.Rule})
 			}
-			assert.Contains(t, seen, *tc.event)
+			assert.Contains(t, seen, want)
 			if name == "fs-probe" {
 				assert.Len(t, events, 1)
 			}
@@ -390,9 +430,9 @@ func TestFS_ReadOnlyRequestStaysReadOnly(t *testing.T) {
 	h.checkUntouched(t)
 }
 
-// testFSNoGrants: without a grant the guest has no preopened directory:
-// every path fails in the guest (or at wazero's descriptor lookup, for Go),
-// and nothing reaches a mount. h is loaded with no grants.
+// testFSNoGrants: without a grant the guest's only preopened directory is
+// the empty, refusing "/": every path fails with EPERM and is audited.
+// h is loaded with no grants.
 func testFSNoGrants(t *testing.T, h *fsHost, name string) {
 	assert.Empty(t, h.p.Capabilities().Mounts)
 	assert.Equal(t, []string{"fs /data (rw)", "fs /ro (ro)"}, h.p.Capabilities().Denied)
@@ -413,14 +453,21 @@ func testFSNoGrants(t *testing.T, h *fsHost, name string) {
 		{"read", "/etc/passwd"},
 	} {
 		out := h.call(t, c[0], c[1])
-		expected := guestENOTCAP
-		if name == "fs-probe-go" {
-			expected = goEBADF
-		}
-		assert.Equal(t, expected, out, "%s %q", c[0], c[1])
+		assert.Equal(t, guestEPERM, out, "%s %q", c[0], c[1])
 		noSecret(t, out)
+		events := h.audit.take()
+		if name == "fs-probe" {
+			assert.Len(t, events, 1, "%s %q", c[0], c[1])
+		} else {
+			assert.NotEmpty(t, events, "%s %q", c[0], c[1])
+		}
+		for _, ev := range events {
+			assert.Equal(t, capabilities.KindFS, ev.Kind)
+			assert.Equal(t, c[0], ev.Function)
+			assert.Equal(t, ruleOutside, ev.Rule)
+			assert.False(t, ev.Allowed)
+		}
 	}
-	assert.Empty(t, h.audit.take(), "nothing reached a mount during the calls")
 	_, err := os.Stat(filepath.Join(h.data, "new.txt"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
 	h.checkUntouched(t)
@@ -433,8 +480,14 @@ func TestFS_OneMountGranted(t *testing.T) {
 	})
 	assert.Equal(t, []string{"fs /ro (ro)"}, h.p.Capabilities().Denied)
 	assert.Equal(t, "ok: hello from data", h.call(t, "read", "/data/hello.txt"))
-	assert.Equal(t, guestENOTCAP, h.call(t, "read", "/ro/ro.txt"))
-	assert.Equal(t, guestENOTCAP, h.call(t, "list", "/ro"))
+	h.audit.take()
+	assert.Equal(t, guestEPERM, h.call(t, "read", "/ro/ro.txt"))
+	assert.Equal(t, guestEPERM, h.call(t, "list", "/ro"))
+	var seen []capabilities.Event
+	for _, ev := range h.audit.take() {
+		seen = append(seen, capabilities.Event{Op: ev.Op, Resource: ev.Resource, Rule: ev.Rule})
+	}
+	assert.Equal(t, []capabilities.Event{*fsEvent("open", "/ro/ro.txt", ruleOutside), *fsEvent("open", "/ro", ruleOutside)}, seen)
 }
 
 // fsProbeFixtures lists the fs-probe fixtures: the C one, and the Go one

@@ -9,12 +9,15 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/sys"
@@ -50,26 +53,41 @@ import (
 //
 // Each refusal also calls engine.InstanceConfig.Denied with the operation,
 // the guest path and the rule, which the runtime records as an audit
-// event. Refusals wazero makes before reaching a mount (a path outside
-// every mount, a lexical "..", a rename or link between two mounts) never
-// reach this code and are not reported.
+// event. A path outside every mount reaches the denyFS mounted at "/"
+// (denyfs.go), which refuses and reports it the same way. The refusals
+// wazero makes before reaching any file system (a lexical "..", a rename
+// or link between two mounts) are reported by the wrapped WASI functions
+// (wasifs.go).
 
 // mounts are the file systems of one instance. Its CloseNotify closes the
-// roots when wazero closes the instance.
+// roots, and forgets the instance in the engine's fsInstances, when wazero
+// closes the instance.
 type mounts struct {
 	roots []*os.Root
-	once  sync.Once
+	// names are the guest paths of the preopened directories, in
+	// descriptor order from firstPreopen; closed marks those the guest
+	// closed (see wrapFdClose).
+	names  []string
+	closed []atomic.Bool
+	denied func(op, path, rule string)
+
+	mu   sync.Mutex
+	done bool
+	reg  *fsInstances
+	mod  api.Module
 }
 
 // openMounts opens the host directory of each mount as an os.Root and
 // returns the wazero configuration that mounts them at their guest paths.
-// With no mounts it returns a nil config: the guest gets no preopened
+// With denyRoot, a denyFS is mounted at "/" after them, so that a path
+// outside every mount reaches the host and is reported. With no mounts
+// and no denyRoot it returns a nil config: the guest gets no preopened
 // directory at all.
-func openMounts(ms []engine.Mount, denied func(op, path, rule string)) (wazero.FSConfig, *mounts, error) {
-	if len(ms) == 0 {
+func openMounts(ms []engine.Mount, denied func(op, path, rule string), denyRoot bool) (wazero.FSConfig, *mounts, error) {
+	if len(ms) == 0 && !denyRoot {
 		return nil, nil, nil
 	}
-	set := &mounts{}
+	set := &mounts{denied: denied}
 	cfg := wazero.NewFSConfig()
 	for _, m := range ms {
 		fsys, err := newRootFS(m, denied)
@@ -78,9 +96,35 @@ func openMounts(ms []engine.Mount, denied func(op, path, rule string)) (wazero.F
 			return nil, nil, err
 		}
 		set.roots = append(set.roots, fsys.root)
+		// wazero replaces a mount at the same guest path, in place.
+		if i := slices.Index(set.names, m.Guest); i >= 0 {
+			set.names[i] = m.Guest
+		} else {
+			set.names = append(set.names, m.Guest)
+		}
 		cfg = cfg.(sysfs.FSConfig).WithSysFSMount(fsys, m.Guest)
 	}
+	if denyRoot {
+		set.names = append(set.names, "/")
+		cfg = cfg.(sysfs.FSConfig).WithSysFSMount(newDenyFS(denied), "/")
+	}
+	set.closed = make([]atomic.Bool, len(set.names))
 	return cfg, set, nil
+}
+
+// register makes the mounts those of mod for the wrapped WASI functions,
+// until the instance closes.
+func (s *mounts) register(reg *fsInstances, mod api.Module) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return
+	}
+	s.reg, s.mod = reg, mod
+	reg.m.Store(mod, s)
 }
 
 // CloseNotify implements experimental.CloseNotifier.
@@ -90,11 +134,19 @@ func (s *mounts) close() {
 	if s == nil {
 		return
 	}
-	s.once.Do(func() {
-		for _, r := range s.roots {
-			_ = r.Close()
-		}
-	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return
+	}
+	s.done = true
+	for _, r := range s.roots {
+		_ = r.Close()
+	}
+	if s.reg != nil {
+		s.reg.m.Delete(s.mod)
+		s.reg, s.mod = nil, nil
+	}
 }
 
 // rootFS is one mount: a host directory confined by an os.Root.
@@ -309,7 +361,8 @@ func (r *rootFS) Chmod(p string, perm fs.FileMode) experimentalsys.Errno {
 }
 
 // Rename implements experimentalsys.FS. Both paths are in this mount:
-// wazero refuses a rename between two mounts (ENOSYS) before calling it.
+// wazero refuses a rename between two mounts (ENOSYS, which wrapPathFunc
+// reports and turns into EXDEV) before calling it.
 func (r *rootFS) Rename(from, to string) experimentalsys.Errno {
 	if r.readOnly {
 		return r.denyReadOnly("rename", from)
@@ -330,7 +383,16 @@ func (r *rootFS) Rename(from, to string) experimentalsys.Errno {
 			return r.denyEscape("rename", to)
 		}
 	}
-	return r.errno("rename", from, err)
+	return noENOSYS(r.errno("rename", from, err))
+}
+
+// noENOSYS keeps ENOSYS, which the wrapped path_rename and path_link take
+// for wazero's "two file systems" (wasifs.go), out of Rename and Link.
+func noENOSYS(errno experimentalsys.Errno) experimentalsys.Errno {
+	if errno == experimentalsys.ENOSYS {
+		return experimentalsys.ENOTSUP
+	}
+	return errno
 }
 
 // Rmdir implements experimentalsys.FS.
@@ -388,7 +450,7 @@ func (r *rootFS) Link(oldPath, newPath string) experimentalsys.Errno {
 		}
 		return r.denyEscape("link", newPath)
 	}
-	return r.errno("link", newPath, err)
+	return noENOSYS(r.errno("link", newPath, err))
 }
 
 // Symlink implements experimentalsys.FS. os.Root would create any link and

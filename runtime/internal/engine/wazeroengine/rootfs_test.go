@@ -652,16 +652,23 @@ func TestRootFS_escapeText(t *testing.T) {
 }
 
 func TestOpenMounts(t *testing.T) {
-	cfg, set, err := openMounts(nil, nil)
+	cfg, set, err := openMounts(nil, nil, false)
 	require.NoError(t, err)
-	assert.Nil(t, cfg, "no mounts: no preopened directory at all")
+	assert.Nil(t, cfg, "no mounts, no file imports: no preopened directory at all")
 	set.close() // a nil set closes fine
 
+	cfg, set, err = openMounts(nil, nil, true)
+	require.NoError(t, err)
+	assert.NotNil(t, cfg, "no mounts: only the denyFS")
+	assert.Equal(t, []string{"/"}, set.names)
+	set.close()
+
 	dir := t.TempDir()
-	cfg, set, err = openMounts([]engine.Mount{{Guest: "/a", Host: dir}, {Guest: "/b", Host: dir, ReadOnly: true}}, nil)
+	cfg, set, err = openMounts([]engine.Mount{{Guest: "/a", Host: dir}, {Guest: "/b", Host: dir, ReadOnly: true}}, nil, true)
 	require.NoError(t, err)
 	assert.NotNil(t, cfg)
 	require.Len(t, set.roots, 2)
+	assert.Equal(t, []string{"/a", "/b", "/"}, set.names, "preopens 3, 4, 5: the denyFS last")
 	set.CloseNotify(t.Context(), 0)
 	set.close()
 	_, err = set.roots[0].Stat(".")
@@ -683,7 +690,7 @@ func TestOpenMounts_Errors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := openMounts([]engine.Mount{{Guest: "/ok", Host: dir}, tc.with}, nil)
+			_, _, err := openMounts([]engine.Mount{{Guest: "/ok", Host: dir}, tc.with}, nil, true)
 			assert.EqualError(t, err, tc.expected)
 		})
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
@@ -29,6 +28,7 @@ type Options struct {
 type eng struct {
 	rt   wazero.Runtime
 	wasi map[string]abi.FuncType
+	fs   *fsInstances
 }
 
 // New creates an engine. Calls are interrupted when their context is done
@@ -39,20 +39,16 @@ func New(ctx context.Context, opts Options) (engine.Engine, error) {
 		cfg = cfg.WithCompilationCache(opts.Cache)
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
-	e := &eng{rt: rt, wasi: map[string]abi.FuncType{}}
+	e := &eng{rt: rt, wasi: map[string]abi.FuncType{}, fs: &fsInstances{}}
 	fail := func(err error) (engine.Engine, error) {
 		return nil, errors.Join(err, rt.Close(ctx))
 	}
-	wasi := wasi_snapshot_preview1.NewBuilder(rt)
-	cm, err := wasi.Compile(ctx)
+	cm, err := newWASI(ctx, rt, e.fs) // wazero's, with file system refusals reported
 	if err != nil {
-		return fail(fmt.Errorf("compile WASI: %w", err))
+		return fail(fmt.Errorf("instantiate WASI: %w", err))
 	}
 	for name, def := range cm.ExportedFunctions() {
 		e.wasi[name] = funcType(def)
-	}
-	if _, err := wasi.Instantiate(ctx); err != nil {
-		return fail(fmt.Errorf("instantiate WASI: %w", err))
 	}
 	byModule := map[string][]engine.HostFunc{}
 	var order []string
@@ -101,7 +97,7 @@ func (e *eng) Compile(ctx context.Context, wasm []byte) (engine.Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &module{rt: e.rt, cm: cm}, nil
+	return &module{rt: e.rt, cm: cm, fs: e.fs, fsImports: fsImports(cm)}, nil
 }
 
 func (e *eng) Close(ctx context.Context) error { return e.rt.Close(ctx) }
@@ -109,6 +105,9 @@ func (e *eng) Close(ctx context.Context) error { return e.rt.Close(ctx) }
 type module struct {
 	rt wazero.Runtime
 	cm wazero.CompiledModule
+	fs *fsInstances
+	// fsImports: the module can name a path (see fsImports).
+	fsImports bool
 }
 
 func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (engine.Instance, error) {
@@ -139,7 +138,7 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 	if cfg.MemoryLimit > 0 {
 		ictx = experimental.WithMemoryAllocator(ctx, limitAllocator{limit: cfg.MemoryLimit, denied: cfg.MemoryDenied})
 	}
-	fsc, fsys, err := openMounts(cfg.Mounts, cfg.Denied)
+	fsc, fsys, err := openMounts(cfg.Mounts, cfg.Denied, m.fsImports)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +151,7 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 		fsys.close()
 		return nil, mapError(ctx, err)
 	}
+	fsys.register(m.fs, mod)
 	mem := mod.Memory()
 	if mem == nil {
 		return nil, errors.Join(errors.New("module has no memory"), mod.Close(ctx))
