@@ -1,0 +1,677 @@
+package meter
+
+import (
+	"fmt"
+	"math"
+)
+
+// Opcodes the rewrite emits.
+const (
+	opIf           = 0x04
+	opEnd          = 0x0b
+	opCall         = 0x10
+	opLocalGet     = 0x20
+	opLocalSet     = 0x21
+	opLocalTee     = 0x22
+	opGlobalGet    = 0x23
+	opGlobalSet    = 0x24
+	opI64Const     = 0x42
+	opI64LtS       = 0x53
+	opI64Sub       = 0x7d
+	opI64Shl       = 0x86
+	opI64ShrU      = 0x88
+	opI64ExtendI32 = 0xad // i64.extend_i32_u
+	blockEmpty     = 0x40
+)
+
+func (m *module) code(r *reader) ([]byte, error) {
+	n, err := r.count(1)
+	if err != nil {
+		return nil, err
+	}
+	if n != len(m.funcTypes) {
+		return nil, r.errf(ErrMalformed, "%d function bodies for %d functions", n, len(m.funcTypes))
+	}
+	m.sawCode = true
+	out := appendU32(make([]byte, 0, len(r.b)+len(r.b)/3+64), uint32(n))
+	var f funcRewriter
+	for i := range n {
+		size, err := r.u32()
+		if err != nil {
+			return nil, err
+		}
+		if uint64(size) > uint64(len(r.b)-r.off) {
+			return nil, r.errf(ErrMalformed, "function body of %d bytes runs past the end", size)
+		}
+		body := r.b[r.off : r.off+int(size)]
+		br := newReader(body, r.base+r.off, fmt.Sprintf("code section: function %d", m.numFuncImports+uint32(i)))
+		r.off += int(size)
+		nb, err := f.rewrite(m, m.typeParams[m.funcTypes[i]], br)
+		if err != nil {
+			return nil, err
+		}
+		out = appendU32(out, uint32(len(nb)))
+		out = append(out, nb...)
+	}
+	return out, nil
+}
+
+type frameKind uint8
+
+const (
+	kindFunc frameKind = iota
+	kindBlock
+	kindLoop
+	kindIf
+	kindTry
+	kindTryTable
+)
+
+// frame is a control frame of the analysis. cur is the cost of the arm
+// being read; alt the cost of the most expensive finished arm (the then
+// arm of an if, the catch arms of a try); body the cost of a try's body.
+type frame struct {
+	kind     frameKind
+	inElse   bool
+	inCatch  bool
+	targeted bool // some branch goes to this frame's label
+	region   int  // loops: index in regions
+	cur      int64
+	alt      int64
+	body     int64
+}
+
+// region is a function entry or a loop header where fuel is charged.
+type region struct {
+	cost int64
+	used bool
+}
+
+type patchKind uint8
+
+const (
+	patchCharge patchKind = iota // at pos: charge region val (a loop header)
+	patchFunc                    // [pos, end): a function index, val in the output
+	patchReload                  // at pos: reload the cached counter (after a call)
+	patchBulk                    // at pos: charge a bulk operation of kind val
+)
+
+// Kinds of bulk operations: how the size operand is turned into fuel.
+const (
+	bulkBytes = iota // a length in bytes
+	bulkPages        // memory.grow: a number of 64 KiB pages
+	bulkElems        // a number of table elements: one unit each
+)
+
+type patch struct {
+	pos, end int
+	kind     patchKind
+	val      uint32
+}
+
+// funcRewriter rewrites one function body at a time; its slices are
+// reused from one body to the next.
+type funcRewriter struct {
+	m       *module
+	frames  []frame
+	regions []region
+	patches []patch
+	nlocals uint64
+	catches bool // the function has try or try_table: no cached counter
+	bulk    bool // the function has bulk operations: one more local
+	cached  bool
+	fuelLoc uint32 // the i64 local that caches the counter
+	bulkLoc uint32 // the i32 local that holds a bulk operation's size
+}
+
+func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, error) {
+	*f = funcRewriter{m: m, frames: f.frames[:0], regions: f.regions[:0], patches: f.patches[:0]}
+	ngroups, err := r.count(2)
+	if err != nil {
+		return nil, err
+	}
+	f.nlocals = uint64(nparams)
+	for range ngroups {
+		c, err := r.u32()
+		if err != nil {
+			return nil, err
+		}
+		if err := r.valtype(); err != nil {
+			return nil, err
+		}
+		f.nlocals += uint64(c)
+	}
+	if f.nlocals+2 > math.MaxUint32 || ngroups+2 > math.MaxUint32 {
+		return nil, r.errf(ErrUnsupported, "too many locals (%d) to add two", f.nlocals)
+	}
+	localsEnd := r.off
+	if err := f.analyze(r); err != nil {
+		return nil, err
+	}
+	f.cached = !m.globalOnly && !f.catches
+	f.fuelLoc = uint32(f.nlocals)
+	f.bulkLoc = uint32(f.nlocals) + 1
+
+	body := r.b
+	extra := 1
+	if f.bulk {
+		extra = 2
+	}
+	out := make([]byte, 0, len(body)+len(body)/3+32+len(f.patches)*4)
+	out = appendU32(out, uint32(ngroups+extra))
+	out = append(out, body[countLen(body):localsEnd]...)
+	out = append(out, 1, typeI64)
+	if f.bulk {
+		out = append(out, 1, typeI32)
+	}
+	if c := f.regions[0].cost; c > 0 {
+		out = f.charge(out, c, true)
+	}
+	pos := localsEnd
+	for _, p := range f.patches {
+		out = append(out, body[pos:p.pos]...)
+		pos = p.pos
+		switch p.kind {
+		case patchCharge:
+			if reg := f.regions[p.val]; reg.used {
+				out = f.charge(out, reg.cost, false)
+			}
+		case patchFunc:
+			out = appendU32(out, p.val)
+			pos = p.end
+		case patchReload:
+			if f.cached {
+				out = f.reload(out)
+			}
+		case patchBulk:
+			out = f.bulkCharge(out, int(p.val))
+		}
+	}
+	return append(out, body[pos:]...), nil
+}
+
+// charge appends: counter -= cost; if counter < 0 { out_of_fuel() }. At a
+// function entry, or when the counter is not cached, it reads the global;
+// in a loop of a function that caches it, the local.
+func (f *funcRewriter) charge(out []byte, cost int64, entry bool) []byte {
+	if entry || !f.cached {
+		out = append(out, opGlobalGet)
+		out = appendU32(out, f.m.fuel())
+	} else {
+		out = append(out, opLocalGet)
+		out = appendU32(out, f.fuelLoc)
+	}
+	out = append(out, opI64Const)
+	out = appendS64(out, cost)
+	out = append(out, opI64Sub)
+	return f.check(out)
+}
+
+// check appends, with the new counter on the stack: store it; if it is
+// negative, call out_of_fuel (and reload it).
+func (f *funcRewriter) check(out []byte) []byte {
+	out = append(out, opLocalTee)
+	out = appendU32(out, f.fuelLoc)
+	out = append(out, opGlobalSet)
+	out = appendU32(out, f.m.fuel())
+	out = append(out, opLocalGet)
+	out = appendU32(out, f.fuelLoc)
+	out = append(out, opI64Const, 0, opI64LtS, opIf, blockEmpty, opCall)
+	out = appendU32(out, f.m.oof())
+	if f.cached {
+		out = f.reload(out)
+	}
+	return append(out, opEnd)
+}
+
+func (f *funcRewriter) reload(out []byte) []byte {
+	out = append(out, opGlobalGet)
+	out = appendU32(out, f.m.fuel())
+	out = append(out, opLocalSet)
+	return appendU32(out, f.fuelLoc)
+}
+
+// bulkCharge appends, with the size operand (i32) on the stack: take it
+// off, charge for it, put it back.
+func (f *funcRewriter) bulkCharge(out []byte, kind int) []byte {
+	out = append(out, opLocalSet)
+	out = appendU32(out, f.bulkLoc)
+	if f.cached {
+		out = append(out, opLocalGet)
+		out = appendU32(out, f.fuelLoc)
+	} else {
+		out = append(out, opGlobalGet)
+		out = appendU32(out, f.m.fuel())
+	}
+	out = append(out, opLocalGet)
+	out = appendU32(out, f.bulkLoc)
+	out = append(out, opI64ExtendI32)
+	shift := f.m.bulkShift
+	switch kind {
+	case bulkBytes:
+		if shift > 0 {
+			out = append(out, opI64Const)
+			out = appendS64(out, int64(shift))
+			out = append(out, opI64ShrU)
+		}
+	case bulkPages:
+		if shift < 16 {
+			out = append(out, opI64Const)
+			out = appendS64(out, int64(16-shift))
+			out = append(out, opI64Shl)
+		}
+	}
+	out = append(out, opI64Sub)
+	out = f.check(out)
+	out = append(out, opLocalGet)
+	return appendU32(out, f.bulkLoc)
+}
+
+func (f *funcRewriter) push(k frameKind) {
+	f.frames = append(f.frames, frame{kind: k})
+}
+
+func (f *funcRewriter) top() *frame { return &f.frames[len(f.frames)-1] }
+
+// target marks the frame a branch label refers to.
+func (f *funcRewriter) target(r *reader, label uint32) error {
+	if uint64(label) >= uint64(len(f.frames)) {
+		return r.errf(ErrMalformed, "branch label %d out of range (depth %d)", label, len(f.frames))
+	}
+	f.frames[len(f.frames)-1-int(label)].targeted = true
+	return nil
+}
+
+func (f *funcRewriter) label(r *reader) error {
+	l, err := r.u32()
+	if err != nil {
+		return err
+	}
+	return f.target(r, l)
+}
+
+// pop ends the innermost frame and adds its cost to the enclosing one.
+func (f *funcRewriter) pop() {
+	fr := f.frames[len(f.frames)-1]
+	f.frames = f.frames[:len(f.frames)-1]
+	var c int64
+	switch fr.kind {
+	case kindBlock, kindTryTable:
+		c = fr.cur
+	case kindIf:
+		c = max(fr.alt, fr.cur)
+	case kindTry:
+		c = fr.cur
+		if fr.inCatch {
+			c = fr.body + max(fr.alt, fr.cur)
+		}
+	case kindLoop:
+		if fr.targeted {
+			f.regions[fr.region] = region{cost: fr.cur, used: true}
+		} else {
+			c = fr.cur
+		}
+	case kindFunc:
+		f.regions[0] = region{cost: fr.cur, used: true}
+	}
+	if len(f.frames) > 0 {
+		f.top().cur += c
+	}
+}
+
+func (f *funcRewriter) funcPatch(r *reader) error {
+	start := r.off
+	idx, err := r.u32()
+	if err != nil {
+		return err
+	}
+	nidx, err := f.m.funcIndex(r, idx)
+	if err != nil {
+		return err
+	}
+	f.patches = append(f.patches, patch{pos: start, end: r.off, kind: patchFunc, val: nidx})
+	return nil
+}
+
+func (f *funcRewriter) bulkPatch(pos int, kind int) {
+	f.bulk = true
+	f.patches = append(f.patches, patch{pos: pos, kind: patchBulk, val: uint32(kind)})
+}
+
+func (f *funcRewriter) reloadPatch(pos int) {
+	f.patches = append(f.patches, patch{pos: pos, kind: patchReload})
+}
+
+func (r *reader) memarg() error {
+	align, err := r.u32()
+	if err != nil {
+		return err
+	}
+	if align&0x40 != 0 { // multiple memories: a memory index follows
+		if _, err := r.u32(); err != nil {
+			return err
+		}
+	}
+	_, err = r.uleb(64)
+	return err
+}
+
+func (r *reader) u32s(n int) error {
+	for range n {
+		if _, err := r.u32(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// analyze walks the body once: it decodes every instruction, computes the
+// cost of every region and records the patches.
+func (f *funcRewriter) analyze(r *reader) error {
+	f.frames = append(f.frames, frame{kind: kindFunc})
+	f.regions = append(f.regions, region{})
+	for len(f.frames) > 0 {
+		start := r.off
+		op, err := r.byte()
+		if err != nil {
+			return err
+		}
+		cost := int64(1)
+		switch {
+		case op == 0x00, op == 0x0f, op == 0x1a, op == 0x1b, op == 0xd1, op == 0xd4:
+			// unreachable, return, drop, select, ref.is_null, ref.as_non_null
+		case op >= 0x45 && op <= 0xc4: // numeric instructions
+		case op == 0x01: // nop
+			cost = 0
+		case op == 0x02: // block
+			err = r.blockType()
+			f.push(kindBlock)
+			cost = 0
+		case op == 0x03: // loop
+			if err = r.blockType(); err != nil {
+				break
+			}
+			f.push(kindLoop)
+			f.top().region = len(f.regions)
+			f.patches = append(f.patches, patch{pos: r.off, kind: patchCharge, val: uint32(len(f.regions))})
+			f.regions = append(f.regions, region{})
+			cost = 0
+		case op == 0x04: // if
+			if err = r.blockType(); err != nil {
+				break
+			}
+			f.top().cur++
+			f.push(kindIf)
+			cost = 0
+		case op == 0x05: // else
+			t := f.top()
+			if t.kind != kindIf || t.inElse {
+				r.off = start
+				return r.errf(ErrMalformed, "else outside an if")
+			}
+			t.alt, t.cur, t.inElse = t.cur, 0, true
+			cost = 0
+		case op == 0x06: // try (legacy exceptions)
+			err = r.blockType()
+			f.push(kindTry)
+			f.catches = true
+			cost = 0
+		case op == 0x07, op == 0x19: // catch tag, catch_all
+			if op == 0x07 {
+				if _, err = r.u32(); err != nil {
+					break
+				}
+			}
+			t := f.top()
+			if t.kind != kindTry {
+				r.off = start
+				return r.errf(ErrMalformed, "catch outside a try")
+			}
+			if !t.inCatch {
+				t.body, t.inCatch = t.cur, true
+			} else {
+				t.alt = max(t.alt, t.cur)
+			}
+			t.cur = 0
+			cost = 0
+		case op == 0x18: // delegate
+			var l uint32
+			if l, err = r.u32(); err != nil {
+				break
+			}
+			if t := f.top(); t.kind != kindTry || t.inCatch {
+				r.off = start
+				return r.errf(ErrMalformed, "delegate outside a try")
+			}
+			f.pop()
+			if uint64(l) >= uint64(len(f.frames)) {
+				return r.errf(ErrMalformed, "delegate label %d out of range", l)
+			}
+			cost = 0
+		case op == 0x08: // throw
+			_, err = r.u32()
+		case op == 0x09: // rethrow
+			var l uint32
+			if l, err = r.u32(); err == nil && uint64(l) >= uint64(len(f.frames)) {
+				err = r.errf(ErrMalformed, "rethrow label %d out of range", l)
+			}
+		case op == 0x0a: // throw_ref
+		case op == 0x0b: // end
+			f.pop()
+			cost = 0
+		case op == 0x0c, op == 0x0d, op == 0xd5, op == 0xd6: // br, br_if, br_on_null, br_on_non_null
+			err = f.label(r)
+		case op == 0x0e: // br_table
+			var n int
+			if n, err = r.count(1); err != nil {
+				break
+			}
+			for range n + 1 {
+				if err = f.label(r); err != nil {
+					break
+				}
+			}
+		case op == 0x10: // call
+			if err = f.funcPatch(r); err == nil {
+				f.reloadPatch(r.off)
+			}
+		case op == 0x11: // call_indirect
+			if err = r.u32s(2); err == nil {
+				f.reloadPatch(r.off)
+			}
+		case op == 0x12: // return_call
+			err = f.funcPatch(r)
+		case op == 0x13: // return_call_indirect
+			err = r.u32s(2)
+		case op == 0x14: // call_ref
+			if _, err = r.u32(); err == nil {
+				f.reloadPatch(r.off)
+			}
+		case op == 0x15: // return_call_ref
+			_, err = r.u32()
+		case op == 0x1c: // select t*
+			var n int
+			if n, err = r.count(1); err != nil {
+				break
+			}
+			for range n {
+				if err = r.valtype(); err != nil {
+					break
+				}
+			}
+		case op == 0x1f: // try_table
+			if err = r.blockType(); err != nil {
+				break
+			}
+			var n int
+			if n, err = r.count(2); err != nil {
+				break
+			}
+			for range n {
+				var kind byte
+				if kind, err = r.byte(); err != nil {
+					break
+				}
+				switch kind {
+				case 0, 1: // catch, catch_ref: tag, label
+					if _, err = r.u32(); err == nil {
+						err = f.label(r)
+					}
+				case 2, 3: // catch_all, catch_all_ref: label
+					err = f.label(r)
+				default:
+					r.off--
+					err = r.errf(ErrMalformed, "try_table catch kind 0x%02x", kind)
+				}
+				if err != nil {
+					break
+				}
+			}
+			f.push(kindTryTable)
+			f.catches = true
+			cost = 0
+		case op >= 0x20 && op <= 0x22: // local.get, local.set, local.tee
+			var l uint32
+			if l, err = r.u32(); err == nil && uint64(l) >= f.nlocals {
+				err = r.errf(ErrMalformed, "local index %d out of range (%d locals)", l, f.nlocals)
+			}
+		case op == 0x23, op == 0x24: // global.get, global.set
+			var g uint32
+			if g, err = r.u32(); err == nil && g >= f.m.numGlobals {
+				err = r.errf(ErrMalformed, "global index %d out of range (%d globals)", g, f.m.numGlobals)
+			}
+		case op == 0x25, op == 0x26: // table.get, table.set
+			_, err = r.u32()
+		case op >= 0x28 && op <= 0x3e: // loads and stores
+			err = r.memarg()
+		case op == 0x3f: // memory.size
+			_, err = r.u32()
+		case op == 0x40: // memory.grow
+			if _, err = r.u32(); err == nil {
+				f.bulkPatch(start, bulkPages)
+			}
+		case op == 0x41:
+			_, err = r.sleb(32)
+		case op == 0x42:
+			_, err = r.sleb(64)
+		case op == 0x43:
+			err = r.skip(4)
+		case op == 0x44:
+			err = r.skip(8)
+		case op == 0xd0: // ref.null
+			err = r.heapType()
+		case op == 0xd2: // ref.func
+			err = f.funcPatch(r)
+		case op == 0xfc:
+			err = f.misc(r, start)
+		case op == 0xfd:
+			err = simd(r)
+		case op == 0xfe:
+			err = atomic(r)
+		case op == 0xd3, op == 0xfb:
+			r.off = start
+			return r.errf(ErrUnsupported, "GC instruction 0x%02x", op)
+		default:
+			r.off = start
+			return r.errf(ErrUnsupported, "unknown opcode 0x%02x", op)
+		}
+		if err != nil {
+			return err
+		}
+		if len(f.frames) > 0 {
+			f.top().cur += cost
+		}
+	}
+	if !r.done() {
+		return r.errf(ErrMalformed, "%d bytes after the end of the function", len(r.b)-r.off)
+	}
+	return nil
+}
+
+// misc decodes the 0xfc instructions: saturating truncations, bulk memory
+// and table operations.
+func (f *funcRewriter) misc(r *reader, start int) error {
+	sub, err := r.u32()
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case 0, 1, 2, 3, 4, 5, 6, 7: // saturating truncations
+		return nil
+	case 8: // memory.init data mem
+		f.bulkPatch(start, bulkBytes)
+		return r.u32s(2)
+	case 9, 13, 16: // data.drop, elem.drop, table.size
+		return r.u32s(1)
+	case 10: // memory.copy mem mem
+		f.bulkPatch(start, bulkBytes)
+		return r.u32s(2)
+	case 11: // memory.fill mem
+		f.bulkPatch(start, bulkBytes)
+		return r.u32s(1)
+	case 12, 14: // table.init elem table, table.copy table table
+		f.bulkPatch(start, bulkElems)
+		return r.u32s(2)
+	case 15, 17: // table.grow, table.fill
+		f.bulkPatch(start, bulkElems)
+		return r.u32s(1)
+	}
+	r.off = start
+	return r.errf(ErrUnsupported, "unknown opcode 0xfc %d", sub)
+}
+
+// simdReserved lists the opcodes of the SIMD space below 0x100 that no
+// instruction uses.
+var simdReserved = map[uint32]bool{
+	0x9a: true, 0xa2: true, 0xa5: true, 0xa6: true, 0xaf: true, 0xb0: true, 0xb2: true, 0xb3: true,
+	0xb4: true, 0xbb: true, 0xc2: true, 0xc5: true, 0xc6: true, 0xcf: true, 0xd0: true, 0xd2: true,
+	0xd3: true, 0xd4: true, 0xe2: true, 0xee: true,
+}
+
+// simd decodes the 0xfd instructions (SIMD and relaxed SIMD).
+func simd(r *reader) error {
+	start := r.off - 1
+	sub, err := r.u32()
+	if err != nil {
+		return err
+	}
+	switch {
+	case sub <= 0x0b, sub == 0x5c, sub == 0x5d: // loads, stores, load_zero
+		return r.memarg()
+	case sub == 0x0c, sub == 0x0d: // v128.const, i8x16.shuffle
+		return r.skip(16)
+	case sub >= 0x15 && sub <= 0x22: // extract and replace lane
+		return r.skip(1)
+	case sub >= 0x54 && sub <= 0x5b: // load and store lane
+		if err := r.memarg(); err != nil {
+			return err
+		}
+		return r.skip(1)
+	case sub <= 0xff && !simdReserved[sub], sub >= 0x100 && sub <= 0x113:
+		return nil
+	}
+	r.off = start
+	return r.errf(ErrUnsupported, "unknown opcode 0xfd %d", sub)
+}
+
+// atomic decodes the 0xfe instructions (threads).
+func atomic(r *reader) error {
+	start := r.off - 1
+	sub, err := r.u32()
+	if err != nil {
+		return err
+	}
+	switch {
+	case sub <= 0x02, sub >= 0x10 && sub <= 0x4e: // notify, wait, loads, stores, read-modify-write
+		return r.memarg()
+	case sub == 0x03: // atomic.fence
+		c, err := r.byte()
+		if err == nil && c != 0 {
+			r.off--
+			err = r.errf(ErrMalformed, "atomic.fence: reserved byte 0x%02x", c)
+		}
+		return err
+	}
+	r.off = start
+	return r.errf(ErrUnsupported, "unknown opcode 0xfe %d", sub)
+}
