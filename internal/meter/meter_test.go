@@ -506,4 +506,3 @@ func TestTestdata_UpToDate(t *testing.T) {
 		assert.True(t, bytes.Equal(want, got), "testdata/%s.wasm is out of date: see testdata/README.md", c.name)
 	}
 }
-
