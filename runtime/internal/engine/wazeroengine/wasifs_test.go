@@ -1,0 +1,290 @@
+package wazeroengine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tetratelabs/wazero"
+	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/vitte-lang/vitte-plugin/abi"
+	"github.com/vitte-lang/vitte-plugin/internal/wasmtest"
+	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
+)
+
+// TestWASIPathFuncs: the indices in wasiPathFuncs name a descriptor, a path
+// and its length in wazero's parameters, and every wazero function that
+// takes a path is wrapped.
+func TestWASIPathFuncs(t *testing.T) {
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	cm, err := wasi_snapshot_preview1.NewBuilder(rt).Compile(ctx)
+	require.NoError(t, err)
+	defs := cm.ExportedFunctions()
+	for name, pf := range wasiPathFuncs {
+		def, ok := defs[name]
+		require.True(t, ok, name)
+		names := def.ParamNames()
+		for _, a := range pf.paths {
+			assert.True(t, strings.HasSuffix(names[a.fd], "fd"), "%s %v", name, names)
+			assert.True(t, strings.HasSuffix(names[a.ptr], "path"), "%s %v", name, names)
+			assert.Equal(t, names[a.ptr]+"_len", names[a.len], "%s %v", name, names)
+		}
+		assert.LessOrEqual(t, len(names), 9, "wrapPathFunc saves 9 parameters")
+	}
+	for name := range defs {
+		if strings.HasPrefix(name, "path_") {
+			_, ok := wasiPathFuncs[name]
+			assert.True(t, ok, "%s takes a path and is not wrapped", name)
+		}
+	}
+}
+
+// wasiGuest is a module calling path_open, path_rename, path_link and
+// fd_close directly, with the descriptors and paths the test chooses.
+func wasiGuest() []byte {
+	i32, i64 := abi.I32, abi.I64
+	ret := []abi.ValueType{i32}
+	get := func(i byte) []byte { return []byte{0x20, i} }
+	call := func(i byte) []byte { return []byte{0x10, i} }
+	m := wasmtest.Module{
+		Imports: []wasmtest.Import{
+			{Module: abi.WASIModule, Name: "path_open", Type: abi.FuncType{Params: []abi.ValueType{i32, i32, i32, i32, i32, i64, i64, i32, i32}, Results: ret}},
+			{Module: abi.WASIModule, Name: "path_rename", Type: abi.FuncType{Params: []abi.ValueType{i32, i32, i32, i32, i32, i32}, Results: ret}},
+			{Module: abi.WASIModule, Name: "path_link", Type: abi.FuncType{Params: []abi.ValueType{i32, i32, i32, i32, i32, i32, i32}, Results: ret}},
+			{Module: abi.WASIModule, Name: "fd_close", Type: abi.FuncType{Params: []abi.ValueType{i32}, Results: ret}},
+		},
+		Funcs: []wasmtest.Func{
+			{
+				Type: abi.FuncType{Params: []abi.ValueType{i32, i32, i32}, Results: ret}, Export: "open",
+				// path_open(fd, follow, ptr, len, 0, 0, 0, 0, 0): the new
+				// descriptor lands at address 0.
+				Body: wasmtest.Cat(get(0), wasmtest.I32Const(1), get(1), get(2), wasmtest.I32Const(0),
+					[]byte{0x42, 0x00, 0x42, 0x00}, wasmtest.I32Const(0), wasmtest.I32Const(0), call(0)),
+			},
+			{
+				Type: abi.FuncType{Params: []abi.ValueType{i32, i32, i32, i32, i32, i32}, Results: ret}, Export: "rename",
+				Body: wasmtest.Cat(get(0), get(1), get(2), get(3), get(4), get(5), call(1)),
+			},
+			{
+				Type: abi.FuncType{Params: []abi.ValueType{i32, i32, i32, i32, i32, i32}, Results: ret}, Export: "link",
+				Body: wasmtest.Cat(get(0), wasmtest.I32Const(0), get(1), get(2), get(3), get(4), get(5), call(2)),
+			},
+			{
+				Type: abi.FuncType{Params: []abi.ValueType{i32}, Results: ret}, Export: "close",
+				Body: wasmtest.Cat(get(0), call(3)),
+			},
+		},
+		MemoryMin:    1,
+		ExportMemory: abi.ExportMemory,
+	}
+	return m.Bytes()
+}
+
+// WASI errnos seen by the guest.
+const (
+	wasiESUCCESS = 0
+	wasiEBADF    = 8
+	wasiEFAULT   = 21
+)
+
+func TestWASIWrappers(t *testing.T) {
+	tr := newFSTree(t)
+	ctx := context.Background()
+	e, err := New(ctx, Options{})
+	require.NoError(t, err)
+	defer e.Close(ctx)
+	mod, err := e.Compile(ctx, wasiGuest())
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var got []denial
+	inst, err := mod.Instantiate(ctx, engine.InstanceConfig{
+		Mounts: []engine.Mount{{Guest: "/data", Host: tr.data}, {Guest: "/ro", Host: tr.ro, ReadOnly: true}},
+		Denied: func(op, path, rule string) {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, denial{op, path, rule})
+		},
+	})
+	require.NoError(t, err)
+	defer inst.Close(ctx)
+	const dataFD, roFD, rootFD = 3, 4, 5
+
+	// at writes s at a fresh address and returns its address and length.
+	next := uint32(1024)
+	at := func(s string) (uint64, uint64) {
+		p := next
+		require.True(t, inst.Memory().Write(p, []byte(s)))
+		next += uint32(len(s)) + 8
+		return uint64(p), uint64(len(s))
+	}
+	call := func(fn string, args ...uint64) uint64 {
+		t.Helper()
+		stack := make([]uint64, max(len(args), 1))
+		copy(stack, args)
+		require.NoError(t, inst.Func(fn).Call(ctx, stack))
+		return stack[0]
+	}
+	take := func() []denial {
+		mu.Lock()
+		defer mu.Unlock()
+		d := got
+		got = nil
+		return d
+	}
+	open := func(fd uint64, p string) uint64 {
+		ptr, n := at(p)
+		return call("open", fd, ptr, n)
+	}
+	two := func(fn string, fd1 uint64, p1 string, fd2 uint64, p2 string) uint64 {
+		ptr1, n1 := at(p1)
+		ptr2, n2 := at(p2)
+		return call(fn, fd1, ptr1, n1, fd2, ptr2, n2)
+	}
+
+	assert.EqualValues(t, wasiESUCCESS, open(dataFD, "hello.txt"))
+	assert.Empty(t, take())
+
+	// Refused by wazero's atPath, reported by the wrapper.
+	assert.EqualValues(t, wasiEPERM, open(dataFD, "../secret.txt"))
+	assert.Equal(t, []denial{{"open", "/data/../secret.txt", "path escapes mount /data"}}, take())
+	assert.EqualValues(t, wasiEPERM, open(dataFD, "/etc/passwd"))
+	assert.Equal(t, []denial{{"open", "/data//etc/passwd", "path escapes mount /data"}}, take())
+	assert.EqualValues(t, wasiEPERM, open(rootFD, "../etc/passwd"))
+	assert.Equal(t, []denial{{"open", "/../etc/passwd", ruleOutside}}, take())
+	assert.EqualValues(t, wasiEPERM, open(99, "sub/../../x"), "wazero checks the path before the descriptor")
+	assert.Equal(t, []denial{{"open", "(fd 99)/sub/../../x", "path escapes its directory"}}, take())
+
+	// Refused by a file system, reported there, once.
+	assert.EqualValues(t, wasiEPERM, open(dataFD, "link-file"))
+	assert.Equal(t, []denial{{"open", "/data/link-file", "path escapes mount /data"}}, take())
+	assert.EqualValues(t, wasiEPERM, open(rootFD, "etc/passwd"))
+	assert.Equal(t, []denial{{"open", "/etc/passwd", ruleOutside}}, take())
+
+	// Not refusals: nothing reported.
+	assert.EqualValues(t, wasiEBADF, open(99, "hello.txt"))
+	assert.EqualValues(t, wasiEFAULT, call("open", dataFD, 1<<20, 8), "out of memory: wazero's EFAULT")
+	assert.EqualValues(t, wasiEFAULT, call("open", dataFD, 65530, 100))
+	assert.Empty(t, take())
+
+	// Two file systems: EXDEV between mounts, EPERM to or from outside.
+	assert.EqualValues(t, wasiEXDEV, two("rename", dataFD, "hello.txt", roFD, "hello.txt"))
+	assert.Equal(t, []denial{{"rename", "/data/hello.txt", "across mounts /data and /ro"}}, take())
+	assert.EqualValues(t, wasiEPERM, two("rename", dataFD, "hello.txt", rootFD, "tmp/x"))
+	assert.Equal(t, []denial{{"rename", "/tmp/x", ruleOutside}}, take())
+	assert.EqualValues(t, wasiEPERM, two("link", rootFD, "etc/passwd", dataFD, "passwd"))
+	assert.Equal(t, []denial{{"link", "/etc/passwd", ruleOutside}}, take())
+	assert.EqualValues(t, wasiEPERM, two("rename", dataFD, "hello.txt", roFD, "../x"), "the lexical refusal first")
+	assert.Equal(t, []denial{{"rename", "/ro/../x", "path escapes mount /ro"}}, take())
+	assert.EqualValues(t, wasiEROFS, two("rename", roFD, "ro.txt", roFD, "moved.txt"), "one file system: the mount's answer")
+	assert.Equal(t, []denial{{"rename", "/ro/ro.txt", "read-only mount /ro"}}, take())
+
+	// A closed preopen is no longer named after its mount.
+	assert.EqualValues(t, wasiESUCCESS, call("close", dataFD))
+	assert.EqualValues(t, wasiEPERM, open(dataFD, "../x"))
+	assert.Equal(t, []denial{{"open", "(fd 3)/../x", "path escapes its directory"}}, take())
+
+	// Nothing changed on the host.
+	b, err := os.ReadFile(filepath.Join(tr.tmp, "secret.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, secret, string(b))
+	_, err = os.Stat(filepath.Join(tr.data, "hello.txt"))
+	assert.NoError(t, err)
+}
+
+const wasiEROFS = 69
+
+// TestWASIWrappers_Forget: a closed instance is no longer known to the
+// wrappers.
+func TestWASIWrappers_Forget(t *testing.T) {
+	ctx := context.Background()
+	e, err := New(ctx, Options{})
+	require.NoError(t, err)
+	defer e.Close(ctx)
+	mod, err := e.Compile(ctx, wasiGuest())
+	require.NoError(t, err)
+	inst, err := mod.Instantiate(ctx, engine.InstanceConfig{})
+	require.NoError(t, err)
+	count := func() int {
+		n := 0
+		e.(*eng).fs.m.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	assert.Equal(t, 1, count(), "no mounts, but the denyFS")
+	require.NoError(t, inst.Close(ctx))
+	assert.Equal(t, 0, count())
+}
+
+// TestFSImports: the denyFS is mounted only for a module that can name a
+// path.
+func TestFSImports(t *testing.T) {
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	cm, err := rt.CompileModule(ctx, wasiGuest())
+	require.NoError(t, err)
+	assert.True(t, fsImports(cm))
+	cm, err = rt.CompileModule(ctx, wasmtest.Plugin().Bytes())
+	require.NoError(t, err)
+	assert.False(t, fsImports(cm))
+}
+
+// TestDenyFS: everything is refused and reported but opening the root for
+// reading, which wazero does itself.
+func TestDenyFS(t *testing.T) {
+	var got []denial
+	d := newDenyFS(func(op, path, rule string) { got = append(got, denial{op, path, rule}) })
+	f, errno := d.OpenFile(".", 0, 0)
+	require.EqualValues(t, 0, errno)
+	isDir, errno := f.IsDir()
+	assert.True(t, isDir)
+	assert.EqualValues(t, 0, errno)
+	st, errno := f.Stat()
+	assert.EqualValues(t, 0, errno)
+	assert.True(t, st.Mode.IsDir())
+	_, errno = f.Seek(0, 0)
+	assert.EqualValues(t, 0, errno)
+	assert.Empty(t, got, "opening the root is not reported")
+
+	dirents, errno := f.Readdir(-1)
+	assert.Empty(t, dirents)
+	assert.Equal(t, experimentalsys.EPERM, errno)
+	assert.Equal(t, []denial{{"readdir", "/", ruleOutside}}, got)
+	got = nil
+	assert.EqualValues(t, 0, f.Close())
+	_, errno = f.Readdir(-1)
+	assert.NotEqual(t, experimentalsys.EPERM, errno, "closed")
+	assert.Empty(t, got)
+
+	_, errno = d.OpenFile(".", writeFlags, 0)
+	assert.Equal(t, experimentalsys.EPERM, errno)
+	_, errno = d.OpenFile("etc/passwd", 0, 0)
+	assert.Equal(t, experimentalsys.EPERM, errno)
+	_, errno = d.Stat(".")
+	assert.Equal(t, experimentalsys.EPERM, errno)
+	_, errno = d.Lstat("tmp")
+	assert.Equal(t, experimentalsys.EPERM, errno)
+	_, errno = d.Readlink("l")
+	assert.Equal(t, experimentalsys.EPERM, errno)
+	for _, errno := range []any{
+		d.Mkdir("tmp/x", 0o755), d.Chmod("x", 0o644), d.Rename("a", "b"), d.Rmdir("d"),
+		d.Unlink("f"), d.Link("a", "b"), d.Symlink("a", "l"), d.Utimens("f", 0, 0),
+	} {
+		assert.Equal(t, experimentalsys.EPERM, errno)
+	}
+	assert.Equal(t, []denial{
+		{"open", "/", ruleOutside}, {"open", "/etc/passwd", ruleOutside}, {"stat", "/", ruleOutside},
+		{"stat", "/tmp", ruleOutside}, {"readlink", "/l", ruleOutside}, {"mkdir", "/tmp/x", ruleOutside},
+		{"chmod", "/x", ruleOutside}, {"rename", "/a", ruleOutside}, {"rmdir", "/d", ruleOutside},
+		{"unlink", "/f", ruleOutside}, {"link", "/a", ruleOutside}, {"symlink", "/l", ruleOutside},
+		{"utimens", "/f", ruleOutside},
+	}, got)
+}
