@@ -29,6 +29,10 @@ A failing hook is reported as a warning: the plugin stays disabled.
 		RunE: func(cmd *cobra.Command, a []string) error {
 			ctx := cmd.Context()
 			name := a[0]
+			// A bad --log-level is a usage error before anything changes.
+			if _, err := e.logger(); err != nil {
+				return err
+			}
 			reg, err := openRegistry()
 			if err != nil {
 				return err
