@@ -85,7 +85,8 @@ Exit status: 0 success, 1 plugin or runtime error, 2 usage error,
 			return usageErrorf("missing command: run 'vitte plugin --help'")
 		},
 	}
-	plugin.AddCommand(newLoadCmd(e), newCallCmd(e), newInfoCmd(e), newVerifyCmd(e), newPackCmd(e), newBuildCmd(e))
+	plugin.AddCommand(newLoadCmd(e), newCallCmd(e), newInfoCmd(e), newVerifyCmd(e), newPackCmd(e), newBuildCmd(e),
+		newInstallCmd(e), newListCmd(e), newRemoveCmd(e), newUnloadCmd(e))
 	root.AddCommand(plugin)
 	return root
 }
