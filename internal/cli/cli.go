@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vitte-lang/vitte-plugin/capabilities"
+	"github.com/vitte-lang/vitte-plugin/registry"
 	"github.com/vitte-lang/vitte-plugin/runtime"
 )
 
@@ -186,12 +188,64 @@ func (e *env) open(ctx context.Context, dir string, gf *grantFlags, configs []st
 		return nil, errors.Join(classify(err), s.close(ctx))
 	}
 	s.rt = rt
-	p, err := rt.LoadWithConfig(ctx, dir, lc.WithGrants(g))
+	var p *runtime.Plugin
+	if name, ok := installedName(dir); ok {
+		p, err = e.loadInstalled(ctx, rt, name, lc, gf)
+	} else {
+		p, err = rt.LoadWithConfig(ctx, dir, lc.WithGrants(g).WithPackageVerifier(e.packageVerifier(gf)))
+	}
 	if err != nil {
 		return nil, errors.Join(classify(err), s.close(ctx))
 	}
 	s.p = p
 	return s, nil
+}
+
+// installedName reports whether arg names an installed plugin rather than
+// a folder or a package file: it is not an existing path and has the form
+// of a plugin name.
+func installedName(arg string) (string, bool) {
+	if _, err := os.Stat(arg); err == nil {
+		return "", false
+	}
+	if !pluginName.MatchString(arg) {
+		return "", false
+	}
+	return arg, true
+}
+
+var pluginName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,63}$`)
+
+// loadInstalled loads the installed plugin name from the registry's store
+// with the grants recorded at install time (grant flags may not widen
+// them: use install to change what is approved), and marks it enabled.
+func (e *env) loadInstalled(ctx context.Context, rt *runtime.Runtime, name string, lc runtime.LoadConfig, gf *grantFlags) (*runtime.Plugin, error) {
+	if gf.changesGrants() {
+		return nil, usageErrorf("grant flags do not apply to the installed plugin %q: it runs with the grants approved at install (reinstall to change them)", name)
+	}
+	reg, err := openRegistry()
+	if err != nil {
+		return nil, err
+	}
+	ent, ok := reg.Get(name)
+	if !ok {
+		return nil, withCode(ExitError, fmt.Errorf("load plugin %q: %w", name, registry.ErrNotFound),
+			"give a plugin folder or a .vitplug file, or run 'vitte plugin list' to see the installed plugins")
+	}
+	pkg, err := reg.Package(name)
+	if err != nil {
+		return nil, withCode(ExitError, fmt.Errorf("load plugin %q: %w", name, err))
+	}
+	p, err := rt.LoadPackage(ctx, pkg, lc.WithGrants(ent.Grants.Grants()))
+	if err != nil {
+		return nil, err
+	}
+	if !ent.Enabled {
+		if err := reg.SetEnabled(name, true); err != nil {
+			return nil, errors.Join(withCode(ExitError, err), p.Close(ctx))
+		}
+	}
+	return p, nil
 }
 
 // close unloads the plugin and frees everything; the plugin's on-unload

@@ -19,6 +19,9 @@ type grantFlags struct {
 	all                         bool
 	audit                       string
 	auditAllowed                bool
+	// For .vitplug files given to load and call.
+	policy        string
+	allowUnsigned bool
 }
 
 func (g *grantFlags) register(fs *pflag.FlagSet) {
@@ -30,6 +33,17 @@ func (g *grantFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&g.all, "allow-all", false, "grant every net, host and env request of the manifest (fs still needs --allow-fs)")
 	fs.StringVar(&g.audit, "audit", "", "append capability decisions to `FILE` as JSON Lines")
 	fs.BoolVar(&g.auditAllowed, "audit-allowed", false, "record allowed decisions too, not only denials")
+}
+
+// registerTrust adds the flags that say how a .vitplug file is trusted.
+func (g *grantFlags) registerTrust(fs *pflag.FlagSet) {
+	fs.StringVar(&g.policy, "policy", "", "check package signatures against the trust policy `FILE` (default $XDG_CONFIG_HOME/vitte/trust.toml)")
+	fs.BoolVar(&g.allowUnsigned, "insecure-allow-unsigned", false, "load a .vitplug package that is unsigned or untrusted, with a warning")
+}
+
+// changesGrants reports whether any flag grants or denies something.
+func (g *grantFlags) changesGrants() bool {
+	return len(g.fs)+len(g.net)+len(g.denyNet)+len(g.host)+len(g.env) > 0 || g.all
 }
 
 // grants builds the capabilities.Grants the flags describe.

@@ -18,7 +18,7 @@ func newCallCmd(e *env) *cobra.Command {
 		gf        grantFlags
 	)
 	c := &cobra.Command{
-		Use:   "call <dir> <handler> [input | -]",
+		Use:   "call <dir | file.vitplug | name> <handler> [input | -]",
 		Short: "Call one handler of a plugin and print its output",
 		Long: `Call loads the plugin in <dir>, calls <handler> with the input, writes the
 raw output bytes on stdout, then unloads the plugin.
@@ -73,6 +73,7 @@ after a denied access exits with status 4.`,
 	c.Flags().StringArrayVar(&configs, "config", nil, "override a [config] value, as `key=value` (repeatable)")
 	c.Flags().StringVar(&inputFile, "input-file", "", "read the input from `file`")
 	gf.register(c.Flags())
+	gf.registerTrust(c.Flags())
 	return c
 }
 
