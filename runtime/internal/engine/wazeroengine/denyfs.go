@@ -40,9 +40,11 @@ func newDenyFS(denied func(op, path, rule string)) *denyFS {
 	return &denyFS{denied: denied}
 }
 
-// deny reports a refusal of p, relative to "/", and returns EPERM.
+// deny reports a refusal of p, relative to "/", and returns EPERM. wazero
+// joins a path relative to a directory opened in the root to its name with
+// a "/", and the root's name is "": "/etc/passwd".
 func (d *denyFS) deny(op, p string) experimentalsys.Errno {
-	p = strings.TrimPrefix(p, "./")
+	p = strings.TrimLeft(strings.TrimPrefix(p, "./"), "/")
 	if p == "." {
 		p = ""
 	}

@@ -2,6 +2,8 @@ package wazeroengine
 
 import (
 	"context"
+	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,6 +177,17 @@ func TestWASIWrappers(t *testing.T) {
 	assert.EqualValues(t, wasiEFAULT, call("open", dataFD, 65530, 100))
 	assert.Empty(t, take())
 
+	// A directory opened in the root: still nothing in it.
+	assert.EqualValues(t, wasiESUCCESS, open(rootFD, "."))
+	dirFD := uint64(binary.LittleEndian.Uint32(must(inst.Memory().Read(0, 4))))
+	assert.Empty(t, take(), "opening the root is not reported")
+	assert.EqualValues(t, wasiEPERM, open(dirFD, "etc/passwd"))
+	assert.Equal(t, []denial{{"open", "/etc/passwd", ruleOutside}}, take())
+	assert.EqualValues(t, wasiEPERM, open(dirFD, "../etc/passwd"))
+	assert.Equal(t, []denial{{"open", fmt.Sprintf("(fd %d)/../etc/passwd", dirFD), "path escapes its directory"}}, take())
+	assert.EqualValues(t, wasiEXDEV, two("rename", dirFD, "x", dataFD, "hello.txt"), "not known to be the root: EXDEV")
+	assert.Equal(t, []denial{{"rename", fmt.Sprintf("(fd %d)/x", dirFD), fmt.Sprintf("across mounts (fd %d) and /data", dirFD)}}, take())
+
 	// Two file systems: EXDEV between mounts, EPERM to or from outside.
 	assert.EqualValues(t, wasiEXDEV, two("rename", dataFD, "hello.txt", roFD, "hello.txt"))
 	assert.Equal(t, []denial{{"rename", "/data/hello.txt", "across mounts /data and /ro"}}, take())
@@ -287,4 +300,11 @@ func TestDenyFS(t *testing.T) {
 		{"unlink", "/f", ruleOutside}, {"link", "/a", ruleOutside}, {"symlink", "/l", ruleOutside},
 		{"utimens", "/f", ruleOutside},
 	}, got)
+}
+
+func must(b []byte, ok bool) []byte {
+	if !ok {
+		panic("out of memory")
+	}
+	return b
 }
