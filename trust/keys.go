@@ -206,7 +206,8 @@ func ParseSecretKey(text, password []byte) (minisign.PrivateKey, error) {
 // GenerateKey generates a minisign key pair and writes it to dir:
 // [SecretKeyFile] (mode 0600, encrypted with password as
 // [MarshalSecretKey] does, or unencrypted when password is nil) and
-// [PublicKeyFile]. It returns the public key.
+// [PublicKeyFile]. It creates dir (mode 0700) if needed, and returns the
+// public key.
 //
 // Each file is written to a temporary file in dir first, then moved into
 // place, so that a file is either whole or absent. It refuses, with an error
@@ -219,6 +220,9 @@ func GenerateKey(dir string, password []byte, overwrite bool) (minisign.PublicKe
 	}
 	sk, err := MarshalSecretKey(key, password)
 	if err != nil {
+		return minisign.PublicKey{}, fmt.Errorf("generate key: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return minisign.PublicKey{}, fmt.Errorf("generate key: %w", err)
 	}
 	skPath, pkPath := filepath.Join(dir, SecretKeyFile), filepath.Join(dir, PublicKeyFile)

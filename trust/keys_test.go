@@ -78,8 +78,14 @@ func TestGenerateKey(t *testing.T) {
 	_, err = os.Stat(filepath.Join(dir, trust.SecretKeyFile))
 	require.ErrorIs(t, err, os.ErrNotExist)
 
-	_, err = trust.GenerateKey(filepath.Join(dir, "missing"), nil, false)
-	require.Error(t, err)
+	sub := filepath.Join(dir, "new", "keys")
+	_, err = trust.GenerateKey(sub, nil, false)
+	require.NoError(t, err)
+	fi, err := os.Stat(sub)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
+	_, err = trust.GenerateKey(filepath.Join(dir, trust.PublicKeyFile, "x"), nil, false)
+	require.ErrorContains(t, err, "generate key: mkdir ")
 	_, err = trust.GenerateKey(dir, []byte{}, true)
 	require.ErrorContains(t, err, "empty password")
 }

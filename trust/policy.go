@@ -139,12 +139,15 @@ type Policy struct {
 	rules []Rule
 	// allowUnsigned is --insecure-allow-unsigned.
 	allowUnsigned bool
+	// none marks the policy of a missing trust file, as the nil *Policy,
+	// once WithInsecureAllowUnsigned made it not nil.
+	none bool
 }
 
 func (p *Policy) clone() *Policy {
-	q := &Policy{}
+	q := &Policy{none: p == nil}
 	if p != nil {
-		q.file, q.allowUnsigned = p.file, p.allowUnsigned
+		q.file, q.allowUnsigned, q.none = p.file, p.allowUnsigned, p.none
 		q.keys = slices.Clone(p.keys)
 		for _, r := range p.rules {
 			q.rules = append(q.rules, r.clone())
@@ -687,5 +690,8 @@ func (l Level) String() string { return string(l) }
 
 // formatThreshold writes "2 of alice, bob".
 func formatThreshold(r Rule) string {
+	if len(r.Keys) == 0 {
+		return "no key"
+	}
 	return strconv.Itoa(r.Threshold) + " of " + strings.Join(r.Keys, ", ")
 }

@@ -162,7 +162,7 @@ func Verify(pkg *vitplug.Package, source string, detached [][]byte, pol *Policy,
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	m := pkg.Manifest()
-	v := &Verdict{Name: m.Plugin.Name, Version: m.Plugin.Version, ContentID: pkg.ContentID(), Source: source, noPolicy: pol == nil, allowUnsigned: pol.InsecureAllowUnsigned()}
+	v := &Verdict{Name: m.Plugin.Name, Version: m.Plugin.Version, ContentID: pkg.ContentID(), Source: source, noPolicy: pol == nil || pol.none, allowUnsigned: pol.InsecureAllowUnsigned()}
 	v.Rule, v.RuleIndex, v.Scope = pol.Match(source, v.Name)
 	v.Checks = append(v.Checks, Check{Name: "integrity", Detail: "CHECKSUMS lists every file with its SHA-256, content " + v.ContentID})
 	if v.Rule.Level == Skip {

@@ -108,6 +108,10 @@ func TestVerify(t *testing.T) {
 			errs: []error{trust.ErrUntrusted, trust.ErrThreshold}, checks: []string{"FAIL signature by unknown key " + f.alice.id() + ": untrusted key: no trust file: no key is trusted"},
 		},
 		{
+			name: "signed without trust file, override", pkg: f.alice.embed(t, base), source: srcFile, unsigned: true, insecure: true,
+			checks: []string{"warn signature by unknown key " + f.alice.id() + ": untrusted key: no trust file: no key is trusted (ignored)", "warn threshold"},
+		},
+		{
 			name: "untrusted key", pkg: f.mallory.embed(t, base), policy: f.policy(oneOf), source: srcFile,
 			errs:   []error{trust.ErrUntrusted, trust.ErrThreshold},
 			checks: []string{"FAIL signature by unknown key " + f.mallory.id() + ": untrusted key: key " + f.mallory.id() + " is not in trust.toml", "FAIL threshold: not enough trusted signatures: 0 of 1"},
