@@ -11,7 +11,7 @@
 # Usage: bash scripts/install-toolchains.sh
 set -euo pipefail
 
-packages=(clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 wabt)
+packages=(clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 wabt minisign)
 
 have_toolchain() {
     command -v clang-16 >/dev/null &&
@@ -19,11 +19,12 @@ have_toolchain() {
         [ -f /usr/lib/wasm32-wasi/libc.a ] &&
         [ -f /usr/lib/llvm-16/lib/clang/16/lib/wasi/libclang_rt.builtins-wasm32.a ] &&
         command -v wasm-objdump >/dev/null &&
-        command -v wasm-validate >/dev/null
+        command -v wasm-validate >/dev/null &&
+        command -v minisign >/dev/null
 }
 
 if have_toolchain; then
-    echo "install-toolchains: clang-16, wasm-ld-16, wasi-libc, wasm32 builtins and wabt already installed"
+    echo "install-toolchains: clang-16, wasm-ld-16, wasi-libc, wasm32 builtins, wabt and minisign already installed"
     exit 0
 fi
 
