@@ -3,7 +3,8 @@
 # scripts/build-c-fixtures.sh and the C guest kit (adapters/c) need, from
 # Debian 12 (bookworm) stable: clang 16, lld 16 (wasm-ld-16), wasi-libc and
 # the wasm32 compiler-rt builtins. Also wabt (wasm-objdump, wasm-validate),
-# which the fixture build uses to check its output.
+# which the fixture build uses to check its output, and minisign, whose
+# interoperability tests in trust/ fail without it when CI=true.
 #
 # Idempotent: does nothing when everything is already there. Needs root (CI)
 # when something is missing.
