@@ -42,7 +42,7 @@ the signature is written next to it, to <file.vitplug>.minisig.
 An encrypted key's passphrase is read from the terminal, or from the
 environment variable VITTE_KEY_PASSWORD when it is set.
 
-It prints the path of the file it wrote on stdout.`,
+It prints the path of the package, or of the .minisig file, on stdout.`,
 		Example: `  vitte plugin sign --key ~/.config/vitte/vitte.key hello-0.1.0.vitplug
   VITTE_KEY_PASSWORD=... vitte plugin sign --key vitte.key --detach hello-0.1.0.vitplug`,
 		Args: args(1, 1),
@@ -75,7 +75,12 @@ It prints the path of the file it wrote on stdout.`,
 				fmt.Fprintln(e.stdout, out)
 				return nil
 			}
+			// A link is followed: the package it points to gets the
+			// signature, and the link stays a link.
 			out = path
+			if real, err := filepath.EvalSymlinks(path); err == nil {
+				out = real
+			}
 			err = writeAtomic(out, mode, func(w io.Writer) error {
 				var b bytes.Buffer
 				if err := vitplug.AddSignature(bytes.NewReader(data), int64(len(data)), &b, trust.KeyID(key.ID()), sig, vitplug.Limits{}); err != nil {
@@ -96,7 +101,7 @@ It prints the path of the file it wrote on stdout.`,
 			if err != nil {
 				return withCode(ExitError, fmt.Errorf("sign %s: %w", path, err))
 			}
-			fmt.Fprintln(e.stdout, out)
+			fmt.Fprintln(e.stdout, path)
 			return nil
 		},
 	}

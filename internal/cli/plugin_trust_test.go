@@ -185,6 +185,22 @@ func TestTrustCommands(t *testing.T) {
 	require.Contains(t, out, "FAIL integrity: ")
 	require.Contains(t, errs, "vitte: error: verification of "+tampered+" failed: ")
 
+	// Signing through a symbolic link signs the file; the link stays.
+	target := filepath.Join(dir, "target.vitplug")
+	_, err = vitplug.PackFile("../../testdata/wasm/hello-c", target, vitplug.Limits{})
+	require.NoError(t, err)
+	link := filepath.Join(dir, "link.vitplug")
+	if err := os.Symlink(target, link); err == nil {
+		out, _ = step(ExitOK, "sign", "--key", filepath.Join(alice, "vitte.key"), link)
+		require.Equal(t, link+"\n", out)
+		fi, err := os.Lstat(link)
+		require.NoError(t, err)
+		require.NotZero(t, fi.Mode()&os.ModeSymlink)
+		p, err := vitplug.OpenFile(target, vitplug.Limits{})
+		require.NoError(t, err)
+		require.Len(t, p.Signatures(), 1)
+	}
+
 	// trustedSigners, for install and load: bob's detached signature
 	// fails, strict; alone, alice's passes.
 	_, err = trustedSigners(signed, "file://"+filepath.ToSlash(pkgPath), "", false)
