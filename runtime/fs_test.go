@@ -23,24 +23,27 @@ import (
 // "ok: ..." or "error: <strerror>".
 //
 // Every refusal is an audit event of kind fs, whichever layer makes it
-// (runtime/internal/engine/wazeroengine):
+// (runtime/internal/engine/wazeroengine), and the guest sees EACCES
+// ("Permission denied", in wasi-libc and in Go), as the manifest's
+// "Grants" section asks, except between two granted mounts:
 //
 //   - A path under no mount (/etc/passwd, /tmp/x, /) reaches the empty,
 //     refusing file system mounted at "/" under the granted mounts
 //     (denyfs.go): wasi-libc and Go's syscall package both pick the longest
-//     preopened prefix, so /data/... still goes to /data. EPERM, "outside
-//     every granted mount".
+//     preopened prefix, so /data/... still goes to /data. "outside every
+//     granted mount".
 //   - wazero cleans the path relative to a mount and refuses one that climbs
 //     out lexically (/data/../secret) with EPERM, and a rename or link
 //     between two file systems with ENOSYS, before reaching any: the
-//     wrapped WASI functions (wasifs.go) report those, and answer EXDEV
-//     ("Cross-device link") between two mounts, EPERM when one side is
-//     outside every mount. Go's syscall package cleans a path itself
-//     ("/data/../x" is "/x"), so for Go those are paths under no mount.
+//     wrapped WASI functions (wasifs.go) report those, and answer EACCES
+//     for the climb, EXDEV ("Cross-device link") between two mounts (both
+//     granted: not past the grant), EACCES when one side is outside every
+//     mount. Go's syscall package cleans a path itself ("/data/../x" is
+//     "/x"), so for Go those are paths under no mount.
 //   - Everything else reaches the mount (rootfs.go), which resolves it in
-//     an os.Root: a symbolic link pointing out is refused (EPERM), so is a
+//     an os.Root: a symbolic link pointing out is refused, so is a
 //     symbolic link whose target leaves the mount, and every change to a
-//     read-only mount (EROFS).
+//     read-only mount.
 
 // fsSecret is the content of the files outside every mount.
 const fsSecret = "TOP-SECRET-fs-probe"
@@ -169,8 +172,7 @@ func noSecret(t *testing.T, out string) {
 }
 
 const (
-	guestEPERM       = "error: Operation not permitted"
-	guestEROFS       = "error: Read-only file system"
+	guestEACCES      = "error: Permission denied"
 	guestEXDEV       = "error: Cross-device link"
 	guestENOENT      = "error: No such file or directory"
 	ruleEscapesData  = "path escapes mount /data"
@@ -202,49 +204,49 @@ func fsEvent(op, resource, rule string) *capabilities.Event {
 
 var fsEscapes = []fsEscape{
 	// Paths outside every mount: refused by the file system at "/".
-	{name: "absolute path", fn: "read", in: "/etc/passwd", expected: guestEPERM, event: fsEvent("open", "/etc/passwd", ruleOutside)},
-	{name: "absolute path to the secret", fn: "read", in: "<tmp>/secret.txt", expected: guestEPERM, event: fsEvent("open", "<tmp>/secret.txt", ruleOutside)},
-	{name: "list /", fn: "list", in: "/", expected: guestEPERM, event: fsEvent("readdir", "/", ruleOutside)},
-	{name: "stat /", fn: "stat", in: "/", expected: guestEPERM, event: fsEvent("stat", "/", ruleOutside)},
-	{name: "write outside every mount", fn: "write", in: "/tmp/new.txt\nx", expected: guestEPERM, event: fsEvent("open", "/tmp/new.txt", ruleOutside)},
-	{name: "mkdir outside every mount", fn: "mkdir", in: "/tmp/new", expected: guestEPERM, event: fsEvent("mkdir", "/tmp/new", ruleOutside)},
-	{name: "symlink outside every mount", fn: "symlink", in: "/data/hello.txt\n/tmp/l", expected: guestEPERM, event: fsEvent("symlink", "/tmp/l", ruleOutside)},
-	{name: "rename out of every mount", fn: "rename", in: "/data/hello.txt\n/tmp/hello.txt", expected: guestEPERM, event: fsEvent("rename", "/tmp/hello.txt", ruleOutside)},
-	{name: "rename in from outside every mount", fn: "rename", in: "<tmp>/secret.txt\n/data/stolen.txt", expected: guestEPERM, event: fsEvent("rename", "<tmp>/secret.txt", ruleOutside)},
-	{name: "hard link in from outside every mount", fn: "link", in: "<tmp>/secret.txt\n/data/hard", expected: guestEPERM, event: fsEvent("link", "<tmp>/secret.txt", ruleOutside)},
+	{name: "absolute path", fn: "read", in: "/etc/passwd", expected: guestEACCES, event: fsEvent("open", "/etc/passwd", ruleOutside)},
+	{name: "absolute path to the secret", fn: "read", in: "<tmp>/secret.txt", expected: guestEACCES, event: fsEvent("open", "<tmp>/secret.txt", ruleOutside)},
+	{name: "list /", fn: "list", in: "/", expected: guestEACCES, event: fsEvent("readdir", "/", ruleOutside)},
+	{name: "stat /", fn: "stat", in: "/", expected: guestEACCES, event: fsEvent("stat", "/", ruleOutside)},
+	{name: "write outside every mount", fn: "write", in: "/tmp/new.txt\nx", expected: guestEACCES, event: fsEvent("open", "/tmp/new.txt", ruleOutside)},
+	{name: "mkdir outside every mount", fn: "mkdir", in: "/tmp/new", expected: guestEACCES, event: fsEvent("mkdir", "/tmp/new", ruleOutside)},
+	{name: "symlink outside every mount", fn: "symlink", in: "/data/hello.txt\n/tmp/l", expected: guestEACCES, event: fsEvent("symlink", "/tmp/l", ruleOutside)},
+	{name: "rename out of every mount", fn: "rename", in: "/data/hello.txt\n/tmp/hello.txt", expected: guestEACCES, event: fsEvent("rename", "/tmp/hello.txt", ruleOutside)},
+	{name: "rename in from outside every mount", fn: "rename", in: "<tmp>/secret.txt\n/data/stolen.txt", expected: guestEACCES, event: fsEvent("rename", "<tmp>/secret.txt", ruleOutside)},
+	{name: "hard link in from outside every mount", fn: "link", in: "<tmp>/secret.txt\n/data/hard", expected: guestEACCES, event: fsEvent("link", "<tmp>/secret.txt", ruleOutside)},
 	// Lexical escapes: refused by wazero, reported by the wrapped WASI
 	// functions (C); cleaned by Go's syscall package into a path outside
 	// every mount (Go).
 	{
-		name: "dot-dot to /etc/passwd", fn: "read", in: "/data/../../etc/passwd", expected: guestEPERM,
+		name: "dot-dot to /etc/passwd", fn: "read", in: "/data/../../etc/passwd", expected: guestEACCES,
 		event: fsEvent("open", "/data/../../etc/passwd", ruleEscapesData), eventGo: fsEvent("open", "/etc/passwd", ruleOutside),
 	},
 	{
-		name: "dot-dot to the secret", fn: "read", in: "/data/../secret.txt", expected: guestEPERM,
+		name: "dot-dot to the secret", fn: "read", in: "/data/../secret.txt", expected: guestEACCES,
 		event: fsEvent("open", "/data/../secret.txt", ruleEscapesData), eventGo: fsEvent("open", "/secret.txt", ruleOutside),
 	},
 	{
-		name: "list the parent", fn: "list", in: "/data/..", expected: guestEPERM,
+		name: "list the parent", fn: "list", in: "/data/..", expected: guestEACCES,
 		event: fsEvent("open", "/data/..", ruleEscapesData), eventGo: fsEvent("readdir", "/", ruleOutside),
 	},
 	{
-		name: "stat the parent", fn: "stat", in: "/data/..", expected: guestEPERM,
+		name: "stat the parent", fn: "stat", in: "/data/..", expected: guestEACCES,
 		event: fsEvent("stat", "/data/..", ruleEscapesData), eventGo: fsEvent("stat", "/", ruleOutside),
 	},
 	{
-		name: "mkdir through dot-dot", fn: "mkdir", in: "/data/../evil", expected: guestEPERM,
+		name: "mkdir through dot-dot", fn: "mkdir", in: "/data/../evil", expected: guestEACCES,
 		event: fsEvent("mkdir", "/data/../evil", ruleEscapesData), eventGo: fsEvent("mkdir", "/evil", ruleOutside),
 	},
 	{
-		name: "unlink through dot-dot", fn: "unlink", in: "/data/../secret.txt", expected: guestEPERM,
+		name: "unlink through dot-dot", fn: "unlink", in: "/data/../secret.txt", expected: guestEACCES,
 		event: fsEvent("unlink", "/data/../secret.txt", ruleEscapesData), eventGo: fsEvent("unlink", "/secret.txt", ruleOutside),
 	},
 	{
-		name: "rename out through dot-dot", fn: "rename", in: "/data/hello.txt\n/data/../hello.txt", expected: guestEPERM,
+		name: "rename out through dot-dot", fn: "rename", in: "/data/hello.txt\n/data/../hello.txt", expected: guestEACCES,
 		event: fsEvent("rename", "/data/../hello.txt", ruleEscapesData), eventGo: fsEvent("rename", "/hello.txt", ruleOutside),
 	},
 	{
-		name: "hard link in through dot-dot", fn: "link", in: "/data/../secret.txt\n/data/hard", expected: guestEPERM,
+		name: "hard link in through dot-dot", fn: "link", in: "/data/../secret.txt\n/data/hard", expected: guestEACCES,
 		event: fsEvent("link", "/data/../secret.txt", ruleEscapesData), eventGo: fsEvent("link", "/secret.txt", ruleOutside),
 	},
 	// Between two mounts: refused by wazero, reported by the wrapped WASI
@@ -252,42 +254,42 @@ var fsEscapes = []fsEscape{
 	{name: "rename between mounts", fn: "rename", in: "/data/hello.txt\n/ro/hello.txt", expected: guestEXDEV, event: fsEvent("rename", "/data/hello.txt", "across mounts /data and /ro")},
 	{name: "hard link between mounts", fn: "link", in: "/ro/ro.txt\n/data/ro-link", expected: guestEXDEV, event: fsEvent("link", "/ro/ro.txt", "across mounts /ro and /data")},
 	// Symbolic links inside the mount pointing out: refused by os.Root.
-	{name: "relative link to a file outside", fn: "read", in: "/data/link-out", expected: guestEPERM, event: fsEvent("open", "/data/link-out", ruleEscapesData)},
-	{name: "absolute link to a file outside", fn: "read", in: "/data/abs-out", expected: guestEPERM, event: fsEvent("open", "/data/abs-out", ruleEscapesData)},
-	{name: "link to a directory outside", fn: "read", in: "/data/dir-out/inner.txt", expected: guestEPERM, event: fsEvent("open", "/data/dir-out/inner.txt", ruleEscapesData)},
-	{name: "list a directory outside through a link", fn: "list", in: "/data/dir-out", expected: guestEPERM, event: fsEvent("open", "/data/dir-out", ruleEscapesData)},
-	{name: "stat through a link", fn: "stat", in: "/data/link-out", expected: guestEPERM, event: fsEvent("stat", "/data/link-out", ruleEscapesData)},
-	{name: "write through a link to a directory outside", fn: "write", in: "/data/dir-out/new.txt\nx", expected: guestEPERM, event: fsEvent("open", "/data/dir-out/new.txt", ruleEscapesData)},
-	{name: "rename out through a link", fn: "rename", in: "/data/hello.txt\n/data/dir-out/hello.txt", expected: guestEPERM, event: fsEvent("rename", "/data/dir-out/hello.txt", ruleEscapesData)},
-	{name: "rename in through a link", fn: "rename", in: "/data/dir-out/inner.txt\n/data/stolen.txt", expected: guestEPERM, event: fsEvent("rename", "/data/dir-out/inner.txt", ruleEscapesData)},
-	{name: "hard link of a file outside", fn: "link", in: "/data/dir-out/inner.txt\n/data/hard", expected: guestEPERM, event: fsEvent("link", "/data/dir-out/inner.txt", ruleEscapesData)},
-	{name: "unlink through a link", fn: "unlink", in: "/data/dir-out/inner.txt", expected: guestEPERM, event: fsEvent("unlink", "/data/dir-out/inner.txt", ruleEscapesData)},
+	{name: "relative link to a file outside", fn: "read", in: "/data/link-out", expected: guestEACCES, event: fsEvent("open", "/data/link-out", ruleEscapesData)},
+	{name: "absolute link to a file outside", fn: "read", in: "/data/abs-out", expected: guestEACCES, event: fsEvent("open", "/data/abs-out", ruleEscapesData)},
+	{name: "link to a directory outside", fn: "read", in: "/data/dir-out/inner.txt", expected: guestEACCES, event: fsEvent("open", "/data/dir-out/inner.txt", ruleEscapesData)},
+	{name: "list a directory outside through a link", fn: "list", in: "/data/dir-out", expected: guestEACCES, event: fsEvent("open", "/data/dir-out", ruleEscapesData)},
+	{name: "stat through a link", fn: "stat", in: "/data/link-out", expected: guestEACCES, event: fsEvent("stat", "/data/link-out", ruleEscapesData)},
+	{name: "write through a link to a directory outside", fn: "write", in: "/data/dir-out/new.txt\nx", expected: guestEACCES, event: fsEvent("open", "/data/dir-out/new.txt", ruleEscapesData)},
+	{name: "rename out through a link", fn: "rename", in: "/data/hello.txt\n/data/dir-out/hello.txt", expected: guestEACCES, event: fsEvent("rename", "/data/dir-out/hello.txt", ruleEscapesData)},
+	{name: "rename in through a link", fn: "rename", in: "/data/dir-out/inner.txt\n/data/stolen.txt", expected: guestEACCES, event: fsEvent("rename", "/data/dir-out/inner.txt", ruleEscapesData)},
+	{name: "hard link of a file outside", fn: "link", in: "/data/dir-out/inner.txt\n/data/hard", expected: guestEACCES, event: fsEvent("link", "/data/dir-out/inner.txt", ruleEscapesData)},
+	{name: "unlink through a link", fn: "unlink", in: "/data/dir-out/inner.txt", expected: guestEACCES, event: fsEvent("unlink", "/data/dir-out/inner.txt", ruleEscapesData)},
 	// Links the guest makes.
-	{name: "guest symlink to ..", fn: "symlink", in: "../secret.txt\n/data/mine", expected: guestEPERM, event: fsEvent("symlink", "/data/mine", ruleSymlinkEscap)},
-	{name: "guest symlink to an absolute path", fn: "symlink", in: "/etc/passwd\n/data/mine", expected: guestEPERM, event: fsEvent("symlink", "/data/mine", ruleSymlinkEscap)},
+	{name: "guest symlink to ..", fn: "symlink", in: "../secret.txt\n/data/mine", expected: guestEACCES, event: fsEvent("symlink", "/data/mine", ruleSymlinkEscap)},
+	{name: "guest symlink to an absolute path", fn: "symlink", in: "/etc/passwd\n/data/mine", expected: guestEACCES, event: fsEvent("symlink", "/data/mine", ruleSymlinkEscap)},
 	{name: "read the refused guest symlink", fn: "read", in: "/data/mine", expected: guestENOENT},
 	{
 		name:  "guest symlink through a link, then read",
 		setup: [][2]string{{"symlink", "dir-out/inner.txt\n/data/mine"}}, // lexically inside: created
-		fn:    "read", in: "/data/mine", expected: guestEPERM, event: fsEvent("open", "/data/mine", ruleEscapesData),
+		fn:    "read", in: "/data/mine", expected: guestEACCES, event: fsEvent("open", "/data/mine", ruleEscapesData),
 	},
 	{
 		name:  "hard link of a link pointing out, then read",
 		setup: [][2]string{{"link", "/data/link-out\n/data/hard"}}, // the link itself, not its target
-		fn:    "read", in: "/data/hard", expected: guestEPERM, event: fsEvent("open", "/data/hard", ruleEscapesData),
+		fn:    "read", in: "/data/hard", expected: guestEACCES, event: fsEvent("open", "/data/hard", ruleEscapesData),
 	},
 	// The read-only mount.
-	{name: "create in the read-only mount", fn: "write", in: "/ro/new.txt\nx", expected: guestEROFS, event: fsEvent("create", "/ro/new.txt", ruleReadOnlyRO)},
-	{name: "overwrite in the read-only mount", fn: "write", in: "/ro/ro.txt\nx", expected: guestEROFS, event: fsEvent("create", "/ro/ro.txt", ruleReadOnlyRO)},
-	{name: "append in the read-only mount", fn: "append", in: "/ro/ro.txt\nx", expected: guestEROFS, event: fsEvent("create", "/ro/ro.txt", ruleReadOnlyRO)},
-	{name: "truncate in the read-only mount", fn: "truncate", in: "/ro/ro.txt", expected: guestEROFS, event: fsEvent("write", "/ro/ro.txt", ruleReadOnlyRO)},
-	{name: "unlink in the read-only mount", fn: "unlink", in: "/ro/ro.txt", expected: guestEROFS, event: fsEvent("unlink", "/ro/ro.txt", ruleReadOnlyRO)},
-	{name: "mkdir in the read-only mount", fn: "mkdir", in: "/ro/new", expected: guestEROFS, event: fsEvent("mkdir", "/ro/new", ruleReadOnlyRO)},
-	{name: "rmdir in the read-only mount", fn: "rmdir", in: "/ro/sub", expected: guestEROFS, event: fsEvent("rmdir", "/ro/sub", ruleReadOnlyRO)},
-	{name: "rename in the read-only mount", fn: "rename", in: "/ro/ro.txt\n/ro/moved.txt", expected: guestEROFS, event: fsEvent("rename", "/ro/ro.txt", ruleReadOnlyRO)},
-	{name: "symlink in the read-only mount", fn: "symlink", in: "ro.txt\n/ro/l", expected: guestEROFS, event: fsEvent("symlink", "/ro/l", ruleReadOnlyRO)},
-	{name: "hard link in the read-only mount", fn: "link", in: "/ro/ro.txt\n/ro/l", expected: guestEROFS, event: fsEvent("link", "/ro/l", ruleReadOnlyRO)},
-	{name: "set times in the read-only mount", fn: "utimes", in: "/ro/ro.txt", expected: guestEROFS, event: fsEvent("utimens", "/ro/ro.txt", ruleReadOnlyRO)},
+	{name: "create in the read-only mount", fn: "write", in: "/ro/new.txt\nx", expected: guestEACCES, event: fsEvent("create", "/ro/new.txt", ruleReadOnlyRO)},
+	{name: "overwrite in the read-only mount", fn: "write", in: "/ro/ro.txt\nx", expected: guestEACCES, event: fsEvent("create", "/ro/ro.txt", ruleReadOnlyRO)},
+	{name: "append in the read-only mount", fn: "append", in: "/ro/ro.txt\nx", expected: guestEACCES, event: fsEvent("create", "/ro/ro.txt", ruleReadOnlyRO)},
+	{name: "truncate in the read-only mount", fn: "truncate", in: "/ro/ro.txt", expected: guestEACCES, event: fsEvent("write", "/ro/ro.txt", ruleReadOnlyRO)},
+	{name: "unlink in the read-only mount", fn: "unlink", in: "/ro/ro.txt", expected: guestEACCES, event: fsEvent("unlink", "/ro/ro.txt", ruleReadOnlyRO)},
+	{name: "mkdir in the read-only mount", fn: "mkdir", in: "/ro/new", expected: guestEACCES, event: fsEvent("mkdir", "/ro/new", ruleReadOnlyRO)},
+	{name: "rmdir in the read-only mount", fn: "rmdir", in: "/ro/sub", expected: guestEACCES, event: fsEvent("rmdir", "/ro/sub", ruleReadOnlyRO)},
+	{name: "rename in the read-only mount", fn: "rename", in: "/ro/ro.txt\n/ro/moved.txt", expected: guestEACCES, event: fsEvent("rename", "/ro/ro.txt", ruleReadOnlyRO)},
+	{name: "symlink in the read-only mount", fn: "symlink", in: "ro.txt\n/ro/l", expected: guestEACCES, event: fsEvent("symlink", "/ro/l", ruleReadOnlyRO)},
+	{name: "hard link in the read-only mount", fn: "link", in: "/ro/ro.txt\n/ro/l", expected: guestEACCES, event: fsEvent("link", "/ro/l", ruleReadOnlyRO)},
+	{name: "set times in the read-only mount", fn: "utimes", in: "/ro/ro.txt", expected: guestEACCES, event: fsEvent("utimens", "/ro/ro.txt", ruleReadOnlyRO)},
 }
 
 // TestFS runs the probes on each guest. Each guest is compiled once (the
@@ -426,12 +428,12 @@ func TestFS_ReadOnlyRequestStaysReadOnly(t *testing.T) {
 	require.Len(t, mounts, 2)
 	assert.Equal(t, capabilities.Mount{Guest: "/data", Host: h.data, Mode: manifest.ReadWrite}, mounts[0])
 	assert.Equal(t, capabilities.Mount{Guest: "/ro", Host: h.ro, Mode: manifest.ReadOnly}, mounts[1])
-	assert.Equal(t, guestEROFS, h.call(t, "write", "/ro/ro.txt\nx"))
+	assert.Equal(t, guestEACCES, h.call(t, "write", "/ro/ro.txt\nx"))
 	h.checkUntouched(t)
 }
 
 // testFSNoGrants: without a grant the guest's only preopened directory is
-// the empty, refusing "/": every path fails with EPERM and is audited.
+// the empty, refusing "/": every path fails with EACCES and is audited.
 // h is loaded with no grants.
 func testFSNoGrants(t *testing.T, h *fsHost, name string) {
 	assert.Empty(t, h.p.Capabilities().Mounts)
@@ -453,7 +455,7 @@ func testFSNoGrants(t *testing.T, h *fsHost, name string) {
 		{"read", "/etc/passwd"},
 	} {
 		out := h.call(t, c[0], c[1])
-		assert.Equal(t, guestEPERM, out, "%s %q", c[0], c[1])
+		assert.Equal(t, guestEACCES, out, "%s %q", c[0], c[1])
 		noSecret(t, out)
 		events := h.audit.take()
 		if name == "fs-probe" {
@@ -481,8 +483,8 @@ func TestFS_OneMountGranted(t *testing.T) {
 	assert.Equal(t, []string{"fs /ro (ro)"}, h.p.Capabilities().Denied)
 	assert.Equal(t, "ok: hello from data", h.call(t, "read", "/data/hello.txt"))
 	h.audit.take()
-	assert.Equal(t, guestEPERM, h.call(t, "read", "/ro/ro.txt"))
-	assert.Equal(t, guestEPERM, h.call(t, "list", "/ro"))
+	assert.Equal(t, guestEACCES, h.call(t, "read", "/ro/ro.txt"))
+	assert.Equal(t, guestEACCES, h.call(t, "list", "/ro"))
 	var seen []capabilities.Event
 	for _, ev := range h.audit.take() {
 		seen = append(seen, capabilities.Event{Op: ev.Op, Resource: ev.Resource, Rule: ev.Rule})

@@ -19,7 +19,7 @@ const ruleOutside = "outside every granted mount"
 // package sends it with the descriptor -1 (wazero: EBADF). With it, the
 // guest's longest-prefix match (wasi-libc's __wasilibc_find_relpath, Go's
 // syscall.preparePath) still sends /data/... to the /data mount and
-// everything else here, where it is refused with EPERM and reported.
+// everything else here, where it is refused with EACCES and reported.
 //
 // The only thing that succeeds is opening its root "." for reading: wazero
 // opens it itself (lazily, for fd_prestat_get, which both wasi-libc and Go
@@ -40,7 +40,7 @@ func newDenyFS(denied func(op, path, rule string)) *denyFS {
 	return &denyFS{denied: denied}
 }
 
-// deny reports a refusal of p, relative to "/", and returns EPERM. wazero
+// deny reports a refusal of p, relative to "/", and returns EACCES. wazero
 // joins a path relative to a directory opened in the root to its name with
 // a "/", and the root's name is "": "/etc/passwd".
 func (d *denyFS) deny(op, p string) experimentalsys.Errno {
@@ -49,7 +49,7 @@ func (d *denyFS) deny(op, p string) experimentalsys.Errno {
 		p = ""
 	}
 	d.denied(op, "/"+p, ruleOutside)
-	return experimentalsys.EPERM
+	return experimentalsys.EACCES
 }
 
 // OpenFile implements experimentalsys.FS.
@@ -150,7 +150,9 @@ func (e *emptyDir) Sync() experimentalsys.Errno { return e.check() }
 // Datasync implements experimentalsys.File.
 func (e *emptyDir) Datasync() experimentalsys.Errno { return e.check() }
 
-// Utimens implements experimentalsys.File.
+// Utimens implements experimentalsys.File. wazero's fd_filestat_set_times
+// retries by path, on the denyFS, only after EPERM or ENOSYS; EACCES is
+// final, so the refusal is reported once.
 func (e *emptyDir) Utimens(int64, int64) experimentalsys.Errno {
 	if errno := e.check(); errno != 0 {
 		return errno

@@ -38,18 +38,27 @@ import (
 // to the host directory and lets the kernel follow symbolic links, so a
 // link inside a mounted folder leads anywhere: it is not used.
 //
-// What the guest sees when it is refused:
+// What the guest sees when it is refused: EACCES ("Permission denied" in
+// wasi-libc's strerror and Go's syscall.Errno), for everything that reaches
+// past the grant, as the manifest's "Grants" section asks (EACCES, ENOENT
+// or ENOTCAPABLE; wazero's error set, experimentalsys.Errno, has no
+// ENOTCAPABLE):
 //
-//   - EPERM for a path that escapes its mount. WASI preview 1 has
-//     ENOTCAPABLE for this, but wazero's error set (experimentalsys.Errno)
-//     does not, and wazero itself answers EPERM when a path escapes
-//     lexically ("../.."), so escapes look the same whichever layer caught
-//     them. wasi-libc's strerror says "Operation not permitted".
-//   - EROFS for anything that would change a read-only mount: an open for
-//     writing, creating, truncating or appending, and mkdir, rmdir, unlink,
-//     rename, link, symlink, chmod, utimens, truncate, write. wasi-libc
-//     says "Read-only file system", which names the cause, where EACCES
-//     or EPERM would not. wazero's own sysfs.ReadFS answers EROFS too.
+//   - a path that escapes its mount: "..", an absolute path, a symbolic link
+//     pointing out (os.Root refuses to follow it), a symbolic link the guest
+//     would create with a target leaving the mount;
+//   - anything that would change a read-only mount: an open for writing,
+//     creating, truncating or appending, and mkdir, rmdir, unlink, rename,
+//     link, symlink, chmod, utimens, truncate, write.
+//
+// The denyFS at "/" (denyfs.go) answers EACCES too, and the wrapped WASI
+// functions (wasifs.go) turn wazero's own EPERM for a lexical escape into
+// EACCES, so the guest sees one errno whichever layer refused. The one
+// exception is a rename or link between two granted mounts: EXDEV, since
+// both sides are granted and the guest can copy instead. An EACCES the
+// host's kernel answers (a file the host user cannot read) reaches the
+// guest unchanged and is not audited: only the audit event tells the two
+// apart.
 //
 // Each refusal also calls engine.InstanceConfig.Denied with the operation,
 // the guest path and the rule, which the runtime records as an audit
@@ -191,11 +200,11 @@ func (r *rootFS) deny(op, p, rule string, errno experimentalsys.Errno) experimen
 }
 
 func (r *rootFS) denyReadOnly(op, p string) experimentalsys.Errno {
-	return r.deny(op, p, "read-only mount "+r.mount, experimentalsys.EROFS)
+	return r.deny(op, p, "read-only mount "+r.mount, experimentalsys.EACCES)
 }
 
 func (r *rootFS) denyEscape(op, p string) experimentalsys.Errno {
-	return r.deny(op, p, "path escapes mount "+r.mount, experimentalsys.EPERM)
+	return r.deny(op, p, "path escapes mount "+r.mount, experimentalsys.EACCES)
 }
 
 // escapes reports whether p leaves the mount lexically: an absolute path or
@@ -469,7 +478,7 @@ func (r *rootFS) Symlink(target, link string) experimentalsys.Errno {
 		return experimentalsys.EINVAL
 	}
 	if path.IsAbs(target) || filepath.IsAbs(target) || escapes(path.Join(path.Dir(link), target)) {
-		return r.deny("symlink", link, "symlink target escapes mount "+r.mount, experimentalsys.EPERM)
+		return r.deny("symlink", link, "symlink target escapes mount "+r.mount, experimentalsys.EACCES)
 	}
 	return r.errno("symlink", link, r.root.Symlink(target, link))
 }

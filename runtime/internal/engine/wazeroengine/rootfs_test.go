@@ -114,7 +114,7 @@ func TestRootFS_escapes(t *testing.T) {
 				_, errno := readAll(fsys, filepath.Join(tr.tmp, "secret.txt"))
 				return errno
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"open", "/data/<tmp>/secret.txt", escape}},
 		},
 		{
@@ -123,7 +123,7 @@ func TestRootFS_escapes(t *testing.T) {
 				_, errno := readAll(fsys, "../secret.txt")
 				return errno
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"open", "/data/../secret.txt", escape}},
 		},
 		{
@@ -132,7 +132,7 @@ func TestRootFS_escapes(t *testing.T) {
 				_, errno := readAll(fsys, "sub/../../secret.txt")
 				return errno
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"open", "/data/sub/../../secret.txt", escape}},
 		},
 		{
@@ -141,7 +141,7 @@ func TestRootFS_escapes(t *testing.T) {
 				_, errno := readAll(fsys, "link-file")
 				return errno
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"open", "/data/link-file", escape}},
 		},
 		{
@@ -150,7 +150,7 @@ func TestRootFS_escapes(t *testing.T) {
 				_, errno := readAll(fsys, "abs-link")
 				return errno
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"open", "/data/abs-link", escape}},
 		},
 		{
@@ -159,7 +159,7 @@ func TestRootFS_escapes(t *testing.T) {
 				_, errno := readAll(fsys, "link-dir/inner.txt")
 				return errno
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"open", "/data/link-dir/inner.txt", escape}},
 		},
 		{
@@ -168,7 +168,7 @@ func TestRootFS_escapes(t *testing.T) {
 				_, errno := fsys.OpenFile("link-dir", experimentalsys.O_RDONLY|experimentalsys.O_DIRECTORY, 0)
 				return errno
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"open", "/data/link-dir", escape}},
 		},
 		{
@@ -177,7 +177,7 @@ func TestRootFS_escapes(t *testing.T) {
 				_, errno := fsys.Stat("link-file")
 				return errno
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"stat", "/data/link-file", escape}},
 		},
 		{
@@ -186,7 +186,7 @@ func TestRootFS_escapes(t *testing.T) {
 				_, errno := fsys.OpenFile("link-dir/new.txt", experimentalsys.O_WRONLY|experimentalsys.O_CREAT, 0o644)
 				return errno
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"open", "/data/link-dir/new.txt", escape}},
 		},
 		{
@@ -195,7 +195,7 @@ func TestRootFS_escapes(t *testing.T) {
 				_, errno := fsys.OpenFile("dangling", experimentalsys.O_WRONLY|experimentalsys.O_CREAT|experimentalsys.O_TRUNC, 0o644)
 				return errno
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"open", "/data/dangling", escape}},
 		},
 		{
@@ -211,7 +211,7 @@ func TestRootFS_escapes(t *testing.T) {
 			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
 				return fsys.Mkdir("link-dir/new", 0o755)
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"mkdir", "/data/link-dir/new", escape}},
 		},
 		{
@@ -223,7 +223,7 @@ func TestRootFS_escapes(t *testing.T) {
 				_, errno := readAll(fsys, "mine")
 				return errno
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"symlink", "/data/mine", "symlink target escapes mount /data"}},
 		},
 		{
@@ -235,7 +235,7 @@ func TestRootFS_escapes(t *testing.T) {
 				_, errno := readAll(fsys, "mine")
 				return errno
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"symlink", "/data/mine", "symlink target escapes mount /data"}},
 		},
 		{
@@ -243,7 +243,7 @@ func TestRootFS_escapes(t *testing.T) {
 			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
 				return fsys.Symlink("../../secret.txt", "sub/mine")
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"symlink", "/data/sub/mine", "symlink target escapes mount /data"}},
 		},
 		{
@@ -257,7 +257,7 @@ func TestRootFS_escapes(t *testing.T) {
 				_, errno := readAll(fsys, "mine")
 				return errno
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"open", "/data/mine", escape}},
 		},
 		{
@@ -265,7 +265,7 @@ func TestRootFS_escapes(t *testing.T) {
 			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
 				return fsys.Link("../secret.txt", "hard")
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"link", "/data/../secret.txt", escape}},
 		},
 		{
@@ -273,7 +273,7 @@ func TestRootFS_escapes(t *testing.T) {
 			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
 				return fsys.Link("link-dir/inner.txt", "hard")
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"link", "/data/link-dir/inner.txt", escape}},
 		},
 		{
@@ -287,7 +287,7 @@ func TestRootFS_escapes(t *testing.T) {
 				_, errno := readAll(fsys, "hard")
 				return errno
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"open", "/data/hard", escape}},
 		},
 		{
@@ -295,7 +295,7 @@ func TestRootFS_escapes(t *testing.T) {
 			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
 				return fsys.Link("hello.txt", "link-dir/hard")
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"link", "/data/link-dir/hard", escape}},
 		},
 		{
@@ -303,7 +303,7 @@ func TestRootFS_escapes(t *testing.T) {
 			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
 				return fsys.Rename("hello.txt", "../out.txt")
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"rename", "/data/../out.txt", escape}},
 		},
 		{
@@ -311,7 +311,7 @@ func TestRootFS_escapes(t *testing.T) {
 			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
 				return fsys.Rename("hello.txt", "link-dir/out.txt")
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"rename", "/data/link-dir/out.txt", escape}},
 		},
 		{
@@ -319,7 +319,7 @@ func TestRootFS_escapes(t *testing.T) {
 			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
 				return fsys.Rename("link-dir/inner.txt", "stolen.txt")
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"rename", "/data/link-dir/inner.txt", escape}},
 		},
 		{
@@ -329,7 +329,7 @@ func TestRootFS_escapes(t *testing.T) {
 				// refuses a rename between two mounts with ENOSYS.
 				return fsys.Rename("hello.txt", "/ro/hello.txt")
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"rename", "/data//ro/hello.txt", escape}},
 		},
 		{
@@ -337,7 +337,7 @@ func TestRootFS_escapes(t *testing.T) {
 			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
 				return fsys.Unlink("link-dir/inner.txt")
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"unlink", "/data/link-dir/inner.txt", escape}},
 		},
 		{
@@ -345,7 +345,7 @@ func TestRootFS_escapes(t *testing.T) {
 			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
 				return fsys.Chmod("link-file", 0o777)
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"chmod", "/data/link-file", escape}},
 		},
 		{
@@ -353,7 +353,7 @@ func TestRootFS_escapes(t *testing.T) {
 			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
 				return fsys.Utimens("link-file", 0, 0)
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"utimens", "/data/link-file", escape}},
 		},
 		{
@@ -362,7 +362,7 @@ func TestRootFS_escapes(t *testing.T) {
 				_, errno := fsys.Readlink("../data/link-file")
 				return errno
 			},
-			expected: experimentalsys.EPERM,
+			expected: experimentalsys.EACCES,
 			denials:  []denial{{"readlink", "/data/../data/link-file", escape}},
 		},
 	}
@@ -464,7 +464,7 @@ func TestRootFS_readOnly(t *testing.T) {
 			before, err := os.Stat(filepath.Join(tr.ro, "ro.txt"))
 			require.NoError(t, err)
 			fsys, got := mount(t, tr.ro, "/ro", true)
-			assert.Equal(t, experimentalsys.EROFS, tc.with(fsys))
+			assert.Equal(t, experimentalsys.EACCES, tc.with(fsys))
 			assert.Equal(t, []denial{tc.denial}, *got)
 
 			after, err := os.Stat(filepath.Join(tr.ro, "ro.txt"))

@@ -13,7 +13,8 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
-// The WASI module, with the refusals wazero makes itself reported.
+// The WASI module, with the refusals wazero makes itself reported, and
+// answered EACCES like the mounts' own (rootfs.go).
 //
 // wazero refuses two kinds of path operations before they reach a mount
 // (imports/wasi_snapshot_preview1/fs.go):
@@ -33,16 +34,29 @@ import (
 //
 //   - EPERM and a path that path.Clean + fs.ValidPath refuses, taken in the
 //     order wazero checks them: atPath refused it before any file system was
-//     called, so nothing was reported yet: report it. An EPERM with lexically
-//     valid paths came from a mount, which reported it already.
+//     called, so nothing was reported yet: report it, and answer EACCES.
+//     Only that EPERM is remapped. Before atPath, the path functions
+//     answer only EINVAL or EFAULT, or (path_symlink) what IsDir of the
+//     directory answers, which for our files is never EPERM (a cached
+//     fstat; the denyFS root's is constant); for two paths, wazero
+//     returns on the first atPath that fails, so a path is looked at only
+//     when the ones before it are lexically valid, as they were for
+//     wazero. An EPERM with lexically valid paths did not come from atPath:
+//     our file systems answer EACCES for every refusal of theirs, so it is
+//     the host kernel's (say unlink in a sticky directory, or chmod of a
+//     file the host user does not own), is not a refusal of the grant, was
+//     not reported, and reaches the guest unchanged.
 //   - ENOSYS from path_rename or path_link: neither rootFS nor denyFS ever
 //     answers ENOSYS to Rename or Link, so it is wazero's "not the same
 //     file system". The errno becomes EXDEV ("Cross-device link", what
-//     rename(2) says for the same thing) between two mounts, or EPERM when
-//     one side is outside every mount, and the refusal is reported.
+//     rename(2) says for the same thing) between two mounts, which is not a
+//     refusal past the grant (both sides are granted; the guest can copy),
+//     or EACCES when one side is outside every mount, and the refusal is
+//     reported.
 //
-// The decision to refuse stays wazero's (or the mount's); a wrapper never
-// turns a refusal into a success, nor a success into a refusal.
+// The decision to refuse stays wazero's (or the mount's); a wrapper only
+// changes the errno of a refusal, never turns a refusal into a success,
+// nor a success into a refusal.
 //
 // To name the path in the report, an instance's preopened directories are
 // known by descriptor (3, 4, ... in mount order, then the denyFS); fd_close
@@ -52,6 +66,7 @@ import (
 
 // WASI errno values (WASI preview 1, wasi_snapshot_preview1.witx).
 const (
+	wasiEACCES = 2
 	wasiENOSYS = 52
 	wasiEPERM  = 63
 	wasiEXDEV  = 75
@@ -152,14 +167,14 @@ func wrapPathFunc(orig api.GoModuleFunction, pf wasiPathFunc, reg *fsInstances) 
 		default:
 			return
 		}
-		s := reg.lookup(mod)
-		if s == nil {
-			return
-		}
 		mem := mod.Memory()
 		if mem == nil {
 			return
 		}
+		// s is nil only before the instance is registered (a start
+		// section calling WASI) or after it closed: the refusal is still
+		// one, answered EACCES, but cannot be named nor reported.
+		s := reg.lookup(mod)
 		paths := make([]string, 0, len(pf.paths))
 		for _, a := range pf.paths {
 			b, ok := mem.Read(uint32(params[a.ptr]), uint32(params[a.len]))
@@ -168,6 +183,11 @@ func wrapPathFunc(orig api.GoModuleFunction, pf wasiPathFunc, reg *fsInstances) 
 			}
 			p := string(b)
 			if stack[0] == wasiEPERM && lexicallyRefused(p) {
+				// atPath's EPERM: a path past its directory.
+				stack[0] = wasiEACCES
+				if s == nil {
+					return
+				}
 				fd := int32(params[a.fd])
 				rule := "path escapes its directory"
 				if name, ok := s.preopen(fd); ok {
@@ -182,8 +202,10 @@ func wrapPathFunc(orig api.GoModuleFunction, pf wasiPathFunc, reg *fsInstances) 
 			}
 			paths = append(paths, p)
 		}
-		if stack[0] != wasiENOSYS || len(paths) != 2 {
-			return // an EPERM from a mount, reported there
+		if stack[0] != wasiENOSYS || len(paths) != 2 || s == nil {
+			// An EPERM with valid paths is not ours (see above); an
+			// ENOSYS with no mounts known is left as wazero answered.
+			return
 		}
 		oldFD, newFD := int32(params[pf.paths[0].fd]), int32(params[pf.paths[1].fd])
 		oldName, _ := s.preopen(oldFD)
@@ -191,10 +213,10 @@ func wrapPathFunc(orig api.GoModuleFunction, pf wasiPathFunc, reg *fsInstances) 
 		switch {
 		case newName == "/":
 			s.report(pf.op, s.guestPath(newFD, paths[1]), ruleOutside)
-			stack[0] = wasiEPERM
+			stack[0] = wasiEACCES
 		case oldName == "/":
 			s.report(pf.op, s.guestPath(oldFD, paths[0]), ruleOutside)
-			stack[0] = wasiEPERM
+			stack[0] = wasiEACCES
 		default:
 			s.report(pf.op, s.guestPath(oldFD, paths[0]),
 				"across mounts "+s.dirName(oldFD)+" and "+s.dirName(newFD))

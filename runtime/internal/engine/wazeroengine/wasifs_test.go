@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
@@ -156,19 +158,19 @@ func TestWASIWrappers(t *testing.T) {
 	assert.Empty(t, take())
 
 	// Refused by wazero's atPath, reported by the wrapper.
-	assert.EqualValues(t, wasiEPERM, open(dataFD, "../secret.txt"))
+	assert.EqualValues(t, wasiEACCES, open(dataFD, "../secret.txt"))
 	assert.Equal(t, []denial{{"open", "/data/../secret.txt", "path escapes mount /data"}}, take())
-	assert.EqualValues(t, wasiEPERM, open(dataFD, "/etc/passwd"))
+	assert.EqualValues(t, wasiEACCES, open(dataFD, "/etc/passwd"))
 	assert.Equal(t, []denial{{"open", "/data//etc/passwd", "path escapes mount /data"}}, take())
-	assert.EqualValues(t, wasiEPERM, open(rootFD, "../etc/passwd"))
+	assert.EqualValues(t, wasiEACCES, open(rootFD, "../etc/passwd"))
 	assert.Equal(t, []denial{{"open", "/../etc/passwd", ruleOutside}}, take())
-	assert.EqualValues(t, wasiEPERM, open(99, "sub/../../x"), "wazero checks the path before the descriptor")
+	assert.EqualValues(t, wasiEACCES, open(99, "sub/../../x"), "wazero checks the path before the descriptor")
 	assert.Equal(t, []denial{{"open", "(fd 99)/sub/../../x", "path escapes its directory"}}, take())
 
 	// Refused by a file system, reported there, once.
-	assert.EqualValues(t, wasiEPERM, open(dataFD, "link-file"))
+	assert.EqualValues(t, wasiEACCES, open(dataFD, "link-file"))
 	assert.Equal(t, []denial{{"open", "/data/link-file", "path escapes mount /data"}}, take())
-	assert.EqualValues(t, wasiEPERM, open(rootFD, "etc/passwd"))
+	assert.EqualValues(t, wasiEACCES, open(rootFD, "etc/passwd"))
 	assert.Equal(t, []denial{{"open", "/etc/passwd", ruleOutside}}, take())
 
 	// Not refusals: nothing reported.
@@ -181,28 +183,29 @@ func TestWASIWrappers(t *testing.T) {
 	assert.EqualValues(t, wasiESUCCESS, open(rootFD, "."))
 	dirFD := uint64(binary.LittleEndian.Uint32(must(inst.Memory().Read(0, 4))))
 	assert.Empty(t, take(), "opening the root is not reported")
-	assert.EqualValues(t, wasiEPERM, open(dirFD, "etc/passwd"))
+	assert.EqualValues(t, wasiEACCES, open(dirFD, "etc/passwd"))
 	assert.Equal(t, []denial{{"open", "/etc/passwd", ruleOutside}}, take())
-	assert.EqualValues(t, wasiEPERM, open(dirFD, "../etc/passwd"))
+	assert.EqualValues(t, wasiEACCES, open(dirFD, "../etc/passwd"))
 	assert.Equal(t, []denial{{"open", fmt.Sprintf("(fd %d)/../etc/passwd", dirFD), "path escapes its directory"}}, take())
 	assert.EqualValues(t, wasiEXDEV, two("rename", dirFD, "x", dataFD, "hello.txt"), "not known to be the root: EXDEV")
 	assert.Equal(t, []denial{{"rename", fmt.Sprintf("(fd %d)/x", dirFD), fmt.Sprintf("across mounts (fd %d) and /data", dirFD)}}, take())
 
-	// Two file systems: EXDEV between mounts, EPERM to or from outside.
+	// Two file systems: EXDEV between mounts (both granted), EACCES to or
+	// from outside.
 	assert.EqualValues(t, wasiEXDEV, two("rename", dataFD, "hello.txt", roFD, "hello.txt"))
 	assert.Equal(t, []denial{{"rename", "/data/hello.txt", "across mounts /data and /ro"}}, take())
-	assert.EqualValues(t, wasiEPERM, two("rename", dataFD, "hello.txt", rootFD, "tmp/x"))
+	assert.EqualValues(t, wasiEACCES, two("rename", dataFD, "hello.txt", rootFD, "tmp/x"))
 	assert.Equal(t, []denial{{"rename", "/tmp/x", ruleOutside}}, take())
-	assert.EqualValues(t, wasiEPERM, two("link", rootFD, "etc/passwd", dataFD, "passwd"))
+	assert.EqualValues(t, wasiEACCES, two("link", rootFD, "etc/passwd", dataFD, "passwd"))
 	assert.Equal(t, []denial{{"link", "/etc/passwd", ruleOutside}}, take())
-	assert.EqualValues(t, wasiEPERM, two("rename", dataFD, "hello.txt", roFD, "../x"), "the lexical refusal first")
+	assert.EqualValues(t, wasiEACCES, two("rename", dataFD, "hello.txt", roFD, "../x"), "the lexical refusal first")
 	assert.Equal(t, []denial{{"rename", "/ro/../x", "path escapes mount /ro"}}, take())
-	assert.EqualValues(t, wasiEROFS, two("rename", roFD, "ro.txt", roFD, "moved.txt"), "one file system: the mount's answer")
+	assert.EqualValues(t, wasiEACCES, two("rename", roFD, "ro.txt", roFD, "moved.txt"), "one file system: the mount's answer")
 	assert.Equal(t, []denial{{"rename", "/ro/ro.txt", "read-only mount /ro"}}, take())
 
 	// A closed preopen is no longer named after its mount.
 	assert.EqualValues(t, wasiESUCCESS, call("close", dataFD))
-	assert.EqualValues(t, wasiEPERM, open(dataFD, "../x"))
+	assert.EqualValues(t, wasiEACCES, open(dataFD, "../x"))
 	assert.Equal(t, []denial{{"open", "(fd 3)/../x", "path escapes its directory"}}, take())
 
 	// Nothing changed on the host.
@@ -213,7 +216,83 @@ func TestWASIWrappers(t *testing.T) {
 	assert.NoError(t, err)
 }
 
-const wasiEROFS = 69
+// TestWASIWrappers_remap: a wrapper answers EACCES only for the EPERM of
+// wazero's lexical refusal, and changes no other errno, success included.
+// wazero's function is replaced by one answering a chosen errno.
+func TestWASIWrappers_remap(t *testing.T) {
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	mod, err := rt.InstantiateWithConfig(ctx, wasmtest.Module{MemoryMin: 1, ExportMemory: abi.ExportMemory}.Bytes(),
+		wazero.NewModuleConfig().WithName(""))
+	require.NoError(t, err)
+	other, err := rt.InstantiateWithConfig(ctx, wasmtest.Module{MemoryMin: 1, ExportMemory: abi.ExportMemory}.Bytes(),
+		wazero.NewModuleConfig().WithName(""))
+	require.NoError(t, err)
+	var got []denial
+	reg := &fsInstances{}
+	s := &mounts{names: []string{"/data", "/ro", "/"}, closed: make([]atomic.Bool, 3), denied: func(op, path, rule string) {
+		got = append(got, denial{op, path, rule})
+	}}
+	s.register(reg, mod) // other stays unknown
+	const dataFD, roFD, rootFD = 3, 4, 5
+
+	next := uint32(16)
+	at := func(m api.Module, p string) (uint64, uint64) {
+		a := next
+		require.True(t, m.Memory().Write(a, []byte(p)))
+		next += uint32(len(p)) + 8
+		return uint64(a), uint64(len(p))
+	}
+	// call runs the wrapper of fn around a function answering errno.
+	call := func(m api.Module, fn string, errno uint64, fd1 uint64, p1 string, fd2 uint64, p2 string) uint64 {
+		t.Helper()
+		pf := wasiPathFuncs[fn]
+		var stack [9]uint64
+		ptr, n := at(m, p1)
+		stack[pf.paths[0].fd], stack[pf.paths[0].ptr], stack[pf.paths[0].len] = fd1, ptr, n
+		if len(pf.paths) > 1 {
+			ptr, n = at(m, p2)
+			stack[pf.paths[1].fd], stack[pf.paths[1].ptr], stack[pf.paths[1].len] = fd2, ptr, n
+		}
+		orig := api.GoModuleFunc(func(_ context.Context, _ api.Module, stack []uint64) { stack[0] = errno })
+		wrapPathFunc(orig, pf, reg).Call(ctx, m, stack[:])
+		return stack[0]
+	}
+	take := func() []denial { d := got; got = nil; return d }
+
+	// wazero's lexical refusal: EACCES, reported.
+	assert.EqualValues(t, wasiEACCES, call(mod, "path_open", wasiEPERM, dataFD, "../x", 0, ""))
+	assert.Equal(t, []denial{{"open", "/data/../x", "path escapes mount /data"}}, take())
+	assert.EqualValues(t, wasiEACCES, call(mod, "path_rename", wasiEPERM, dataFD, "a", dataFD, "../b"))
+	assert.Equal(t, []denial{{"rename", "/data/../b", "path escapes mount /data"}}, take())
+	assert.EqualValues(t, wasiEACCES, call(other, "path_open", wasiEPERM, dataFD, "/etc/passwd", 0, ""), "an unknown instance: answered, not reported")
+	assert.Empty(t, take())
+
+	// An EPERM with valid paths is the host's, not a refusal of the grant.
+	assert.EqualValues(t, wasiEPERM, call(mod, "path_unlink_file", wasiEPERM, dataFD, "f", 0, ""))
+	assert.EqualValues(t, wasiEPERM, call(mod, "path_rename", wasiEPERM, dataFD, "a", dataFD, "b"))
+	assert.EqualValues(t, wasiEPERM, call(mod, "path_open", wasiEPERM, dataFD, "sub/../x", 0, ""), "climbs, stays inside")
+	assert.Empty(t, take())
+
+	// Other errnos, success included, are left alone whatever the paths.
+	for _, errno := range []uint64{wasiESUCCESS, wasiEACCES, wasiEBADF, wasiEFAULT, wasiEXDEV} {
+		assert.EqualValues(t, errno, call(mod, "path_open", errno, dataFD, "../x", 0, ""))
+		assert.EqualValues(t, errno, call(mod, "path_rename", errno, dataFD, "a", rootFD, "b"))
+	}
+	assert.EqualValues(t, wasiENOSYS, call(mod, "path_open", wasiENOSYS, dataFD, "../x", 0, ""), "one path: not two file systems")
+	assert.Empty(t, take())
+
+	// ENOSYS from rename or link: two file systems.
+	assert.EqualValues(t, wasiEXDEV, call(mod, "path_link", wasiENOSYS, dataFD, "a", roFD, "b"))
+	assert.EqualValues(t, wasiEACCES, call(mod, "path_rename", wasiENOSYS, dataFD, "a", rootFD, "b"))
+	assert.EqualValues(t, wasiEACCES, call(mod, "path_rename", wasiENOSYS, rootFD, "a", dataFD, "b"))
+	assert.Equal(t, []denial{
+		{"link", "/data/a", "across mounts /data and /ro"}, {"rename", "/b", ruleOutside}, {"rename", "/a", ruleOutside},
+	}, take())
+	assert.EqualValues(t, wasiENOSYS, call(other, "path_rename", wasiENOSYS, dataFD, "a", rootFD, "b"), "an unknown instance")
+	assert.Empty(t, take())
+}
 
 // TestWASIWrappers_Forget: a closed instance is no longer known to the
 // wrappers.
@@ -269,29 +348,29 @@ func TestDenyFS(t *testing.T) {
 
 	dirents, errno := f.Readdir(-1)
 	assert.Empty(t, dirents)
-	assert.Equal(t, experimentalsys.EPERM, errno)
+	assert.Equal(t, experimentalsys.EACCES, errno)
 	assert.Equal(t, []denial{{"readdir", "/", ruleOutside}}, got)
 	got = nil
 	assert.EqualValues(t, 0, f.Close())
 	_, errno = f.Readdir(-1)
-	assert.NotEqual(t, experimentalsys.EPERM, errno, "closed")
+	assert.NotEqual(t, experimentalsys.EACCES, errno, "closed")
 	assert.Empty(t, got)
 
 	_, errno = d.OpenFile(".", writeFlags, 0)
-	assert.Equal(t, experimentalsys.EPERM, errno)
+	assert.Equal(t, experimentalsys.EACCES, errno)
 	_, errno = d.OpenFile("etc/passwd", 0, 0)
-	assert.Equal(t, experimentalsys.EPERM, errno)
+	assert.Equal(t, experimentalsys.EACCES, errno)
 	_, errno = d.Stat(".")
-	assert.Equal(t, experimentalsys.EPERM, errno)
+	assert.Equal(t, experimentalsys.EACCES, errno)
 	_, errno = d.Lstat("tmp")
-	assert.Equal(t, experimentalsys.EPERM, errno)
+	assert.Equal(t, experimentalsys.EACCES, errno)
 	_, errno = d.Readlink("l")
-	assert.Equal(t, experimentalsys.EPERM, errno)
+	assert.Equal(t, experimentalsys.EACCES, errno)
 	for _, errno := range []any{
 		d.Mkdir("tmp/x", 0o755), d.Chmod("x", 0o644), d.Rename("a", "b"), d.Rmdir("d"),
 		d.Unlink("f"), d.Link("a", "b"), d.Symlink("a", "l"), d.Utimens("f", 0, 0),
 	} {
-		assert.Equal(t, experimentalsys.EPERM, errno)
+		assert.Equal(t, experimentalsys.EACCES, errno)
 	}
 	assert.Equal(t, []denial{
 		{"open", "/", ruleOutside}, {"open", "/etc/passwd", ruleOutside}, {"stat", "/", ruleOutside},
