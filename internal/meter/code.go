@@ -92,7 +92,6 @@ type patchKind uint8
 const (
 	patchCharge patchKind = iota // at pos: charge region val (a loop header)
 	patchFunc                    // [pos, end): a function index, val in the output
-	patchReload                  // at pos: reload the cached counter (after a call)
 	patchBulk                    // at pos: charge a bulk operation of kind val
 )
 
@@ -117,11 +116,10 @@ type funcRewriter struct {
 	regions []region
 	patches []patch
 	nlocals uint64
-	catches bool // the function has try or try_table: no cached counter
-	bulk    bool // the function has bulk operations: one more local
-	cached  bool
-	fuelLoc uint32 // the i64 local that caches the counter
-	bulkLoc uint32 // the i32 local that holds a bulk operation's size
+	calls   bool   // the function calls (or tail-calls) a function
+	bulk    bool   // the function has bulk operations: one more local
+	fuelLoc uint32 // an i64 local for the new counter
+	bulkLoc uint32 // an i32 local for a bulk operation's size
 }
 
 func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, error) {
@@ -148,7 +146,6 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 	if err := f.analyze(r); err != nil {
 		return nil, err
 	}
-	f.cached = !m.globalOnly && !f.catches
 	f.fuelLoc = uint32(f.nlocals)
 	f.bulkLoc = uint32(f.nlocals) + 1
 
@@ -164,8 +161,12 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 	if f.bulk {
 		out = append(out, 1, typeI32)
 	}
+	// A function that neither loops nor calls cannot run for long: its
+	// entry pays without checking (the next check anywhere will see the
+	// debt), and with no call in it, the engine keeps its values in
+	// registers. See the package documentation, "Design".
 	if c := f.regions[0].cost; c > 0 {
-		out = f.charge(out, c, true)
+		out = f.charge(out, c, f.calls || len(f.regions) > 1)
 	}
 	pos := localsEnd
 	for _, p := range f.patches {
@@ -174,15 +175,11 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 		switch p.kind {
 		case patchCharge:
 			if reg := f.regions[p.val]; reg.used {
-				out = f.charge(out, reg.cost, false)
+				out = f.charge(out, reg.cost, true)
 			}
 		case patchFunc:
 			out = appendU32(out, p.val)
 			pos = p.end
-		case patchReload:
-			if f.cached {
-				out = f.reload(out)
-			}
 		case patchBulk:
 			out = f.bulkCharge(out, int(p.val))
 		}
@@ -190,25 +187,23 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 	return append(out, body[pos:]...), nil
 }
 
-// charge appends: counter -= cost; if counter < 0 { out_of_fuel() }. At a
-// function entry, or when the counter is not cached, it reads the global;
-// in a loop of a function that caches it, the local.
-func (f *funcRewriter) charge(out []byte, cost int64, entry bool) []byte {
-	if entry || !f.cached {
-		out = append(out, opGlobalGet)
-		out = appendU32(out, f.m.fuel())
-	} else {
-		out = append(out, opLocalGet)
-		out = appendU32(out, f.fuelLoc)
-	}
+// charge appends: counter -= cost, and with check: if counter < 0 {
+// out_of_fuel() }.
+func (f *funcRewriter) charge(out []byte, cost int64, check bool) []byte {
+	out = append(out, opGlobalGet)
+	out = appendU32(out, f.m.fuel())
 	out = append(out, opI64Const)
 	out = appendS64(out, cost)
 	out = append(out, opI64Sub)
+	if !check {
+		out = append(out, opGlobalSet)
+		return appendU32(out, f.m.fuel())
+	}
 	return f.check(out)
 }
 
 // check appends, with the new counter on the stack: store it; if it is
-// negative, call out_of_fuel (and reload it).
+// negative, call out_of_fuel.
 func (f *funcRewriter) check(out []byte) []byte {
 	out = append(out, opLocalTee)
 	out = appendU32(out, f.fuelLoc)
@@ -218,31 +213,16 @@ func (f *funcRewriter) check(out []byte) []byte {
 	out = appendU32(out, f.fuelLoc)
 	out = append(out, opI64Const, 0, opI64LtS, opIf, blockEmpty, opCall)
 	out = appendU32(out, f.m.oof())
-	if f.cached {
-		out = f.reload(out)
-	}
 	return append(out, opEnd)
 }
 
-func (f *funcRewriter) reload(out []byte) []byte {
-	out = append(out, opGlobalGet)
-	out = appendU32(out, f.m.fuel())
-	out = append(out, opLocalSet)
-	return appendU32(out, f.fuelLoc)
-}
-
 // bulkCharge appends, with the size operand (i32) on the stack: take it
-// off, charge for it, put it back.
+// off, charge for it, check, put it back.
 func (f *funcRewriter) bulkCharge(out []byte, kind int) []byte {
 	out = append(out, opLocalSet)
 	out = appendU32(out, f.bulkLoc)
-	if f.cached {
-		out = append(out, opLocalGet)
-		out = appendU32(out, f.fuelLoc)
-	} else {
-		out = append(out, opGlobalGet)
-		out = appendU32(out, f.m.fuel())
-	}
+	out = append(out, opGlobalGet)
+	out = appendU32(out, f.m.fuel())
 	out = append(out, opLocalGet)
 	out = appendU32(out, f.bulkLoc)
 	out = append(out, opI64ExtendI32)
@@ -330,16 +310,13 @@ func (f *funcRewriter) funcPatch(r *reader) error {
 		return err
 	}
 	f.patches = append(f.patches, patch{pos: start, end: r.off, kind: patchFunc, val: nidx})
+	f.calls = true
 	return nil
 }
 
 func (f *funcRewriter) bulkPatch(pos int, kind int) {
 	f.bulk = true
 	f.patches = append(f.patches, patch{pos: pos, kind: patchBulk, val: uint32(kind)})
-}
-
-func (f *funcRewriter) reloadPatch(pos int) {
-	f.patches = append(f.patches, patch{pos: pos, kind: patchReload})
 }
 
 func (r *reader) memarg() error {
@@ -414,7 +391,6 @@ func (f *funcRewriter) analyze(r *reader) error {
 		case op == 0x06: // try (legacy exceptions)
 			err = r.blockType()
 			f.push(kindTry)
-			f.catches = true
 			cost = 0
 		case op == 0x07, op == 0x19: // catch tag, catch_all
 			if op == 0x07 {
@@ -471,24 +447,14 @@ func (f *funcRewriter) analyze(r *reader) error {
 					break
 				}
 			}
-		case op == 0x10: // call
-			if err = f.funcPatch(r); err == nil {
-				f.reloadPatch(r.off)
-			}
-		case op == 0x11: // call_indirect
-			if err = r.u32s(2); err == nil {
-				f.reloadPatch(r.off)
-			}
-		case op == 0x12: // return_call
+		case op == 0x10, op == 0x12: // call, return_call
 			err = f.funcPatch(r)
-		case op == 0x13: // return_call_indirect
+		case op == 0x11, op == 0x13: // call_indirect, return_call_indirect
 			err = r.u32s(2)
-		case op == 0x14: // call_ref
-			if _, err = r.u32(); err == nil {
-				f.reloadPatch(r.off)
-			}
-		case op == 0x15: // return_call_ref
+			f.calls = true
+		case op == 0x14, op == 0x15: // call_ref, return_call_ref
 			_, err = r.u32()
+			f.calls = true
 		case op == 0x1c: // select t*
 			var n int
 			if n, err = r.count(1); err != nil {
@@ -528,7 +494,6 @@ func (f *funcRewriter) analyze(r *reader) error {
 				}
 			}
 			f.push(kindTryTable)
-			f.catches = true
 			cost = 0
 		case op >= 0x20 && op <= 0x22: // local.get, local.set, local.tee
 			var l uint32
@@ -560,8 +525,10 @@ func (f *funcRewriter) analyze(r *reader) error {
 			err = r.skip(8)
 		case op == 0xd0: // ref.null
 			err = r.heapType()
-		case op == 0xd2: // ref.func
+		case op == 0xd2: // ref.func: not a call
+			calls := f.calls
 			err = f.funcPatch(r)
+			f.calls = calls
 		case op == 0xfc:
 			err = f.misc(r, start)
 		case op == 0xfd:

@@ -66,7 +66,7 @@ func (h *fuelHost) instantiate(ctx context.Context, r wazero.Runtime) error {
 }
 
 // stubPluginHost provides the imports of the plugin fixtures: WASI, and the
-// vitte:plugin/host@1.0.0 functions as no-ops.
+// vitte:plugin/host@1.0.0 and vitte:plugin/http@1.0.0 functions as no-ops.
 func stubPluginHost(ctx context.Context, r wazero.Runtime) error {
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
 		return err
@@ -77,6 +77,12 @@ func stubPluginHost(ctx context.Context, r wazero.Runtime) error {
 		NewFunctionBuilder().WithGoModuleFunction(nop, []api.ValueType{i32, i32, i32}, nil).Export("log").
 		NewFunctionBuilder().WithGoModuleFunction(nop, []api.ValueType{i32, i32, i32}, nil).Export("config-get").
 		NewFunctionBuilder().WithGoModuleFunction(nop, []api.ValueType{i32, i32, i32, i32, i32}, nil).Export("call").
+		Instantiate(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = r.NewHostModuleBuilder("vitte:plugin/http@1.0.0").
+		NewFunctionBuilder().WithGoModuleFunction(nop, []api.ValueType{i32, i32, i32, i32, i32, i32, i32, i32, i32}, nil).Export("request").
 		Instantiate(ctx)
 	return err
 }

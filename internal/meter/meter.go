@@ -128,10 +128,6 @@ type Options struct {
 	// memory.init and memory.grow cost one unit of fuel. It must be a power
 	// of two no larger than 65536; 0 means [DefaultBulkBytesPerFuel].
 	BulkBytesPerFuel uint32
-
-	// globalOnly keeps the counter in the global everywhere, never in a
-	// local (for benchmarks of the two designs).
-	globalOnly bool
 }
 
 // Instrument returns a copy of the binary module wasm with fuel metering
@@ -143,7 +139,7 @@ func Instrument(wasm []byte, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &module{in: wasm, bulkShift: shift, globalOnly: opts.globalOnly}
+	m := &module{in: wasm, bulkShift: shift}
 	out, err := m.instrument()
 	if err != nil {
 		return nil, fmt.Errorf("instrument: %w", err)

@@ -59,9 +59,8 @@ func droppedCustom(name string) bool {
 // module holds what the rewrite needs to know while it walks the sections
 // in order.
 type module struct {
-	in         []byte
-	bulkShift  uint
-	globalOnly bool
+	in        []byte
+	bulkShift uint
 
 	typeParams     []uint32 // number of params of each type
 	voidType       uint32   // index of the type () -> ()
