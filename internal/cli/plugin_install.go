@@ -18,19 +18,9 @@ import (
 )
 
 // installVerifier checks a package's signatures against the trust policy
-// (policy: the --policy file, "" for the user's) before it is installed,
-// and returns the trusted signers. allowUnsigned is
-// --insecure-allow-unsigned.
-//
-// Until the trust package is wired in here, it accepts a package only
-// with --insecure-allow-unsigned, as unsigned (its integrity, CHECKSUMS,
-// was checked when it was opened), and refuses everything else.
-var installVerifier = func(pkg *vitplug.Package, source, policy string, allowUnsigned bool) ([]string, error) {
-	if allowUnsigned {
-		return nil, nil
-	}
-	return nil, errors.New("signature verification is not wired yet")
-}
+// (trust.Verify, through trustedSigners) and returns its signers. Tests may
+// replace it.
+var installVerifier = trustedSigners
 
 // newInstallCmd is `vitte plugin install`: the local registry
 // (registry.Registry.Install).
