@@ -8,6 +8,7 @@ import (
 
 	"github.com/vitte-lang/vitte-plugin/abi"
 	"github.com/vitte-lang/vitte-plugin/capabilities"
+	"github.com/vitte-lang/vitte-plugin/internal/meter"
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
 )
 
@@ -26,7 +27,38 @@ func (r *Runtime) hostModule() []engine.HostFunc {
 		{Module: abi.HostModule, Name: abi.FuncConfigGet, Type: abi.TypeConfigGet, Fn: r.hostConfigGet},
 		{Module: abi.HostModule, Name: abi.FuncCall, Type: abi.TypeCall, Fn: r.hostCall},
 		{Module: abi.HTTPModule, Name: abi.FuncRequest, Type: abi.TypeRequest, Fn: r.hostRequest},
+		{Module: meter.ImportModule, Name: meter.ImportName, Type: abi.FuncType{}, Fn: outOfFuel},
 	}
+}
+
+// fuelQuantum is the fuel a guest gets each time it runs out: about a
+// millisecond of guest code. It bounds how late a deadline or a
+// cancellation is seen, and how long a guest holds up Go's stop-the-world
+// (a guest that never calls into Go delays every garbage collection of the
+// process). See RATIONALE.md "How is a runaway guest stopped?".
+const fuelQuantum = 1 << 20
+
+// outOfFuel is called by the metering code injected into every module when
+// the guest has used its quantum: it stops the guest if the call's context
+// is done (its deadline passed, or the caller cancelled it), and otherwise
+// gives it another quantum.
+func outOfFuel(ctx context.Context, c engine.Caller, _ []uint64) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w: %w", engine.ErrInterrupted, context.Cause(ctx))
+	}
+	st := stateFrom(ctx)
+	if st != nil && st.expired() {
+		return fmt.Errorf("%w: %w", engine.ErrInterrupted, context.DeadlineExceeded)
+	}
+	g := c.Global(meter.GlobalName)
+	if g == nil {
+		return fmt.Errorf("%w: host function out_of_fuel: no fuel counter", ErrContract)
+	}
+	g.Set(uint64(int64(g.Get()) + fuelQuantum))
+	if st != nil {
+		st.refills++
+	}
+	return nil
 }
 
 // refuse records a host function's refusal on the call, so that the call's
@@ -176,7 +208,9 @@ func (r *Runtime) dispatch(ctx context.Context, st *callState, name string, payl
 			out, err = nil, fmt.Errorf("host call %q failed: panic: %v", name, v)
 		}
 	}()
-	out, err = fn(ctx, payload)
+	bctx, cancel := st.bounded(ctx)
+	defer cancel()
+	out, err = fn(bctx, payload)
 	if err != nil {
 		return nil, err
 	}

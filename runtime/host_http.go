@@ -53,11 +53,13 @@ func (r *Runtime) hostRequest(ctx context.Context, c engine.Caller, stack []uint
 	if err != nil {
 		return refuse(st, abi.FuncRequest, err)
 	}
-	resp, reqErr := p.doHTTP(ctx, st, req)
-	if ctx.Err() != nil {
+	bctx, cancel := st.bounded(ctx)
+	defer cancel()
+	resp, reqErr := p.doHTTP(bctx, st, req)
+	if bctx.Err() != nil {
 		// The call ran out of time (or was canceled) during the request:
 		// report that, not a failure to lower the result.
-		return fmt.Errorf("%w: %w", engine.ErrInterrupted, context.Cause(ctx))
+		return fmt.Errorf("%w: %w", engine.ErrInterrupted, context.Cause(bctx))
 	}
 	if reqErr != nil {
 		err = abi.LowerResponseError(ctx, mem, st.inst, ret, reqErr.Error())

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vitte-lang/vitte-plugin/abi"
 	"github.com/vitte-lang/vitte-plugin/capabilities"
+	"github.com/vitte-lang/vitte-plugin/internal/meter"
 	"github.com/vitte-lang/vitte-plugin/internal/wasmbin"
 	"github.com/vitte-lang/vitte-plugin/manifest"
 	"github.com/vitte-lang/vitte-plugin/vitplug"
@@ -230,7 +231,13 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 	if err := wasmbin.CheckMemory(mod, lim.memoryPages); err != nil {
 		return nil, wrap("module "+m.Plugin.Module, err)
 	}
-	compiled, err := r.engine.Compile(ctx, src.module)
+	// Metering stops a runaway guest at its deadline. See RATIONALE.md
+	// "How is a runaway guest stopped?".
+	metered, err := meter.Instrument(src.module, meter.Options{})
+	if err != nil {
+		return nil, wrap("module "+m.Plugin.Module, fmt.Errorf("add metering: %w", err))
+	}
+	compiled, err := r.engine.Compile(ctx, metered)
 	if err != nil {
 		return nil, wrap("compile "+m.Plugin.Module, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vitte-lang/vitte-plugin/abi"
 	"github.com/vitte-lang/vitte-plugin/capabilities"
+	"github.com/vitte-lang/vitte-plugin/internal/meter"
 	"github.com/vitte-lang/vitte-plugin/manifest"
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
 )
@@ -197,7 +198,11 @@ type instance struct {
 	inRealloc bool
 	rstack    [4]uint64
 	current   *callState // the call in progress, for denials reported by the engine
+	fuel      engine.Global
 }
+
+// refuel gives the instance a fresh quantum before the host calls into it.
+func (i *instance) refuel() { i.fuel.Set(fuelQuantum) }
 
 func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	cctx, cancel := context.WithTimeout(ctx, p.limits.timeout)
@@ -238,6 +243,10 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 		return nil, err
 	}
 	inst.inst, inst.mem, inst.realloc = ei, ei.Memory(), ei.Func(abi.ExportRealloc)
+	inst.fuel = ei.Global(meter.GlobalName)
+	if inst.fuel == nil {
+		return nil, errors.Join(errors.New("instantiate: no fuel counter in the metered module"), ei.Close(ctx))
+	}
 	fail := func(fn string, err error) (*instance, error) {
 		return nil, errors.Join(fmt.Errorf("%s: %w", fn, err), ei.Close(ctx))
 	}
@@ -245,6 +254,7 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	if c.Initialize {
 		st := &callState{inst: inst, fn: abi.ExportInitialize}
 		inst.current = st
+		inst.refuel()
 		if err := ei.Func(abi.ExportInitialize).Call(withState(cctx, st), nil); err != nil {
 			return fail(abi.ExportInitialize, classify(ctx, p.limits.timeout, st, err))
 		}
@@ -252,6 +262,7 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	if c.OnLoad {
 		st := &callState{inst: inst, fn: abi.ExportOnLoad}
 		inst.current = st
+		inst.refuel()
 		var stack [1]uint64
 		if err := ei.Func(abi.ExportOnLoad).Call(withState(cctx, st), stack[:]); err != nil {
 			return fail(abi.ExportOnLoad, classify(ctx, p.limits.timeout, st, err))
@@ -272,10 +283,13 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 // be used again; st records what happened during the call (denials).
 func (i *instance) call(ctx context.Context, st *callState, input []byte) (out []byte, healthy bool, err error) {
 	p, name := i.p, st.fn
-	cctx, cancel := context.WithTimeout(ctx, p.limits.timeout)
-	defer cancel()
-	cctx = withState(cctx, st)
+	// No timer per call: the metering code checks st.deadline each
+	// quantum (outOfFuel), and host functions that wait derive a context
+	// with it (callState.bounded).
+	st.deadline = time.Now().Add(p.limits.timeout)
+	cctx := withState(ctx, st)
 	i.current = st
+	i.refuel()
 	defer func() { i.current = nil }()
 	ptr, n, err := abi.Lower(cctx, i.mem, i, input, 1)
 	if err != nil {
@@ -327,6 +341,7 @@ func (i *instance) unload(ctx context.Context) error {
 	if i.p.ins.Contract.OnUnload {
 		cctx, cancel := context.WithTimeout(ctx, min(i.p.limits.timeout, DefaultUnloadTimeout))
 		st := &callState{inst: i, fn: abi.ExportOnUnload}
+		i.refuel()
 		if e := i.inst.Func(abi.ExportOnUnload).Call(withState(cctx, st), nil); e != nil {
 			err = fmt.Errorf("%s: %w", abi.ExportOnUnload, classify(ctx, min(i.p.limits.timeout, DefaultUnloadTimeout), st, e))
 		}
@@ -369,8 +384,26 @@ func isContract(err error) bool {
 type callState struct {
 	inst    *instance
 	fn      string
-	hostErr error // a host function's refusal, reported instead of the trap
-	denied  bool  // a capability was denied during the call
+	hostErr error  // a host function's refusal, reported instead of the trap
+	denied  bool   // a capability was denied during the call
+	refills uint64 // fuel quanta given after the first
+	// deadline is when the call times out; zero when the context carries
+	// it instead (instantiation, on-load, on-unload).
+	deadline time.Time
+}
+
+// expired reports whether the call ran past its deadline.
+func (st *callState) expired() bool {
+	return !st.deadline.IsZero() && time.Now().After(st.deadline)
+}
+
+// bounded returns ctx bounded by the call's deadline, for host functions
+// that wait (network requests, the application's host functions).
+func (st *callState) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if st == nil || st.deadline.IsZero() {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, st.deadline)
 }
 
 type stateKey struct{}

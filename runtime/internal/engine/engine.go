@@ -39,6 +39,14 @@ type HostFunc struct {
 // Caller is the instance that called a host function.
 type Caller interface {
 	Memory() abi.Memory
+	// Global returns the exported mutable global name, or nil.
+	Global(name string) Global
+}
+
+// Global is a mutable 64-bit global of an instance.
+type Global interface {
+	Get() uint64
+	Set(v uint64)
 }
 
 // Module is a compiled module, ready to instantiate many times.
@@ -87,6 +95,8 @@ type Instance interface {
 	Memory() abi.Memory
 	// Func returns the exported function with that name, or nil.
 	Func(name string) Func
+	// Global returns the exported mutable global name, or nil.
+	Global(name string) Global
 	// Close drops the instance.
 	Close(ctx context.Context) error
 }

@@ -23,6 +23,10 @@ type Options struct {
 	HostFuncs []engine.HostFunc
 	// Cache, when set, is a wazero compilation cache shared across engines.
 	Cache wazero.CompilationCache
+	// CloseOnContextDone makes wazero stop a guest when its context is done
+	// (costly: a goroutine per call and checks in every loop). Without it,
+	// the runtime stops guests through metering.
+	CloseOnContextDone bool
 }
 
 type eng struct {
@@ -31,10 +35,9 @@ type eng struct {
 	fs   *fsInstances
 }
 
-// New creates an engine. Calls are interrupted when their context is done
-// (wazero's close-on-context-done: it discards the instance).
+// New creates an engine.
 func New(ctx context.Context, opts Options) (engine.Engine, error) {
-	cfg := wazero.NewRuntimeConfig().WithCloseOnContextDone(true)
+	cfg := wazero.NewRuntimeConfig().WithCloseOnContextDone(opts.CloseOnContextDone)
 	if opts.Cache != nil {
 		cfg = cfg.WithCompilationCache(opts.Cache)
 	}
@@ -86,6 +89,17 @@ func hostFunc(fn func(context.Context, engine.Caller, []uint64) error) api.GoMod
 type caller struct{ mod api.Module }
 
 func (c caller) Memory() abi.Memory { return memory{c.mod.Memory()} }
+
+func (c caller) Global(name string) engine.Global { return global(c.mod, name) }
+
+// global returns mod's exported mutable global name, or nil.
+func global(mod api.Module, name string) engine.Global {
+	g, ok := mod.ExportedGlobal(name).(api.MutableGlobal)
+	if !ok {
+		return nil
+	}
+	return g
+}
 
 func (e *eng) WASIFunc(name string) (abi.FuncType, bool) {
 	t, ok := e.wasi[name]
@@ -181,6 +195,8 @@ func (i *instance) Func(name string) engine.Func {
 	i.funcs[name] = f
 	return f
 }
+
+func (i *instance) Global(name string) engine.Global { return global(i.mod, name) }
 
 func (i *instance) Close(ctx context.Context) error { return i.mod.Close(ctx) }
 
