@@ -168,7 +168,7 @@ func TestCapabilities_MemoryCeiling(t *testing.T) {
 
 func TestCapabilities_LogFlood(t *testing.T) {
 	ctx := context.Background()
-	p, _, e := loadCaps(t, runtime.NewConfig().WithLogRate(0.01, 20), capabilities.NewGrants())
+	p, audit, e := loadCaps(t, runtime.NewConfig().WithLogRate(0.01, 20), capabilities.NewGrants())
 	out, err := p.Call(ctx, "log-flood", []byte("5000"))
 	require.NoError(t, err)
 	assert.Equal(t, "logged 5000", string(out))
@@ -178,4 +178,8 @@ func TestCapabilities_LogFlood(t *testing.T) {
 	assert.GreaterOrEqual(t, lines, 20)
 	assert.LessOrEqual(t, lines, 21, "the flood is dropped, not written line by line")
 	assert.Regexp(t, `log messages dropped by the rate limit.* dropped=49[78][0-9]`, logs)
+	ev, ok := audit.find(capabilities.KindLimit, "log")
+	require.True(t, ok, "the flood is on record")
+	assert.Equal(t, "log-flood", ev.Function)
+	assert.Equal(t, "log rate 0.01/s, burst 20: messages dropped", ev.Rule)
 }

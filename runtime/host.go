@@ -116,10 +116,14 @@ func (r *Runtime) hostLog(ctx context.Context, c engine.Caller, stack []uint64) 
 	p := st.inst.p
 	ok, dropped := p.logLimit.allow()
 	if !ok {
+		if dropped == 1 { // the first message of a flood
+			p.audit(capabilities.Event{Kind: capabilities.KindLimit, Resource: "log", Op: "log", Function: st.fn,
+				Rule: fmt.Sprintf("log rate %g/s, burst %d: messages dropped", p.rt.cfg.logRate, p.rt.cfg.logBurst)})
+		}
 		return nil
 	}
 	if dropped > 0 {
-		p.logger.LogAttrs(ctx, slog.LevelWarn, "log messages dropped by the rate limit", slog.Int("dropped", dropped))
+		p.reportDropped(dropped, st.fn)
 	}
 	attrs := []slog.Attr{slog.String("function", st.fn)}
 	if truncated {

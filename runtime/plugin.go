@@ -92,6 +92,11 @@ func (p *Plugin) audit(e capabilities.Event) {
 	a(e)
 }
 
+// reportDropped logs how many host.log messages the rate limit dropped.
+func (p *Plugin) reportDropped(n int, fn string) {
+	p.logger.Warn("log messages dropped by the rate limit", slog.Int("dropped", n), slog.String("function", fn))
+}
+
 // deny records a denial during the call st (nil outside calls) and marks
 // the call, so that its failure wraps ErrPermission.
 func (p *Plugin) deny(st *callState, e capabilities.Event) {
@@ -139,9 +144,14 @@ func (p *Plugin) Call(ctx context.Context, name string, input []byte) ([]byte, e
 	st := &callState{inst: inst, fn: name}
 	out, healthy, err := inst.call(ctx, st, input)
 	p.pool.release(ctx, inst, healthy)
-	if errors.Is(err, ErrTimeout) {
+	var so *engine.StackOverflowError
+	switch {
+	case errors.Is(err, ErrTimeout):
 		p.audit(capabilities.Event{Kind: capabilities.KindLimit, Resource: "timeout", Op: "call", Function: name,
 			Rule: fmt.Sprintf("limits.timeout %s", p.limits.timeout)})
+	case errors.As(err, &so):
+		p.audit(capabilities.Event{Kind: capabilities.KindLimit, Resource: "stack", Op: "call", Function: name,
+			Rule: "call stack exhausted (the engine's stack limit)"})
 	}
 	if err != nil {
 		if st.denied && !errors.Is(err, ErrPermission) {
@@ -180,7 +190,7 @@ func (p *Plugin) Close(ctx context.Context) error {
 	errs = append(errs, p.compiled.Close(ctx))
 	p.rt.untrack(p)
 	if d := p.logLimit.flush(); d > 0 {
-		p.logger.Warn("log messages dropped by the rate limit", slog.Int("dropped", d))
+		p.reportDropped(d, "")
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("unload plugin %q: %w", p.Name(), err)

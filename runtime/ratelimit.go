@@ -21,8 +21,9 @@ func newRateLimit(rate float64, burst int) *rateLimit {
 }
 
 // allow takes a token. When it does, it also returns how many were dropped
-// since the last one it allowed (to be reported then).
-func (r *rateLimit) allow() (ok bool, droppedBefore int) {
+// since the last one it allowed (to be reported then); when it does not, how
+// many have been dropped so far in this flood, this one included.
+func (r *rateLimit) allow() (ok bool, dropped int) {
 	if r.rate <= 0 {
 		return true, 0
 	}
@@ -35,7 +36,7 @@ func (r *rateLimit) allow() (ok bool, droppedBefore int) {
 	r.last = now
 	if r.tokens < 1 {
 		r.dropped++
-		return false, 0
+		return false, r.dropped
 	}
 	r.tokens--
 	d := r.dropped

@@ -141,7 +141,7 @@ func TestLoadWithConfig_Override(t *testing.T) {
 func TestHostile(t *testing.T) {
 	ctx := context.Background()
 	audit := &auditLog{}
-	e := newRuntime(t, runtime.NewConfig().WithMaxTimeout(2*time.Second).WithAuditor(audit.record))
+	e := newRuntime(t, runtime.NewConfig().WithAuditor(audit.record))
 	p, err := e.rt.Load(ctx, fixture("hostile"))
 	require.NoError(t, err)
 	defer p.Close(ctx)
@@ -161,7 +161,6 @@ func TestHostile(t *testing.T) {
 		{"err-oob", []error{runtime.ErrContract, abi.ErrOutOfBounds}, "error message at 0x"},
 		{"huge-output", []error{runtime.ErrContract, abi.ErrTooLarge}, "output of 2097152 bytes exceeds the limit of 1048576 bytes"},
 		{"trap", []error{runtime.ErrTrap}, "trap: wasm error: unreachable"},
-		{"loop", []error{runtime.ErrTimeout}, "plugin timed out after 2s (limits.timeout)"},
 		{"recurse", []error{runtime.ErrTrap}, "stack overflow"},
 		{"abort", []error{runtime.ErrTrap}, "plugin exited with code 3"},
 		{"log-oob", []error{runtime.ErrContract, abi.ErrOutOfBounds}, "host function log: message at 0x"},
@@ -186,10 +185,28 @@ func TestHostile(t *testing.T) {
 		})
 	}
 
-	ev, ok := audit.find(capabilities.KindLimit, "timeout")
-	require.True(t, ok, "the timeout is on record")
-	assert.Equal(t, "loop", ev.Function)
-	assert.Equal(t, "limits.timeout 2s", ev.Rule)
+	ev, ok := audit.find(capabilities.KindLimit, "stack")
+	require.True(t, ok, "the stack overflow is on record")
+	assert.Equal(t, "recurse", ev.Function)
+
+	t.Run("loop", func(t *testing.T) {
+		// A host ceiling lowers the manifest's 30s to 300ms.
+		audit := &auditLog{}
+		e := newRuntime(t, runtime.NewConfig().WithMaxTimeout(300*time.Millisecond).WithAuditor(audit.record))
+		p, err := e.rt.Load(ctx, fixture("hostile"))
+		require.NoError(t, err)
+		defer p.Close(ctx)
+		_, err = p.Call(ctx, "loop", nil)
+		assert.ErrorIs(t, err, runtime.ErrTimeout)
+		assert.ErrorContains(t, err, `call plugin "hostile" function "loop": plugin timed out after 300ms (limits.timeout)`)
+		ev, ok := audit.find(capabilities.KindLimit, "timeout")
+		require.True(t, ok, "the timeout is on record")
+		assert.Equal(t, "loop", ev.Function)
+		assert.Equal(t, "limits.timeout 300ms", ev.Rule)
+		out, err := p.Call(ctx, "ok", nil)
+		require.NoError(t, err, "the next call works")
+		assert.Equal(t, "still fine", string(out))
+	})
 
 	t.Run("bad-realloc", func(t *testing.T) {
 		for _, arm := range []string{"bad-realloc"} {

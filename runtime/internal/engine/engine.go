@@ -116,3 +116,9 @@ func (e *ExitError) Error() string { return fmt.Sprintf("guest exited with code 
 // ErrInterrupted is wrapped when a call stopped because its context was
 // done; the error also wraps the context's error.
 var ErrInterrupted = errors.New("call interrupted")
+
+// StackOverflowError is a trap of the guest exhausting its call stack.
+type StackOverflowError struct{ Err error }
+
+func (e *StackOverflowError) Error() string { return e.Err.Error() }
+func (e *StackOverflowError) Unwrap() error { return e.Err }

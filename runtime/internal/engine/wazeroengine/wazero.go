@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -222,6 +223,11 @@ func mapError(ctx context.Context, err error) error {
 			return fmt.Errorf("%w: %w", engine.ErrInterrupted, cause)
 		}
 		return &engine.ExitError{Code: exit.ExitCode()}
+	}
+	// wazero's sentinel for it is internal; its message is stable:
+	// its first line ends in "stack overflow".
+	if msg, _, _ := strings.Cut(err.Error(), "\n"); strings.HasSuffix(msg, "stack overflow") {
+		return &engine.StackOverflowError{Err: err}
 	}
 	return err
 }
