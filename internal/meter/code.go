@@ -1,7 +1,6 @@
 package meter
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -44,9 +43,9 @@ func (m *module) code(r *reader) ([]byte, error) {
 			return nil, r.errf(ErrMalformed, "function body of %d bytes runs past the end", size)
 		}
 		body := r.b[r.off : r.off+int(size)]
-		br := newReader(body, r.base+r.off, fmt.Sprintf("code section: function %d", m.numFuncImports+uint32(i)))
+		br := reader{b: body, base: r.base + r.off, what: "code section", fn: int64(m.numFuncImports) + int64(i)}
 		r.off += int(size)
-		nb, err := f.rewrite(m, m.typeParams[m.funcTypes[i]], br)
+		nb, err := f.rewrite(m, m.typeParams[m.funcTypes[i]], &br)
 		if err != nil {
 			return nil, err
 		}
@@ -120,10 +119,11 @@ type funcRewriter struct {
 	bulk    bool   // the function has bulk operations: one more local
 	fuelLoc uint32 // an i64 local for the new counter
 	bulkLoc uint32 // an i32 local for a bulk operation's size
+	out     []byte // the new body; valid until the next rewrite
 }
 
 func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, error) {
-	*f = funcRewriter{m: m, frames: f.frames[:0], regions: f.regions[:0], patches: f.patches[:0]}
+	*f = funcRewriter{m: m, frames: f.frames[:0], regions: f.regions[:0], patches: f.patches[:0], out: f.out[:0]}
 	ngroups, err := r.count(2)
 	if err != nil {
 		return nil, err
@@ -154,8 +154,7 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 	if f.bulk {
 		extra = 2
 	}
-	out := make([]byte, 0, len(body)+len(body)/3+32+len(f.patches)*4)
-	out = appendU32(out, uint32(ngroups+extra))
+	out := appendU32(f.out, uint32(ngroups+extra))
 	out = append(out, body[countLen(body):localsEnd]...)
 	out = append(out, 1, typeI64)
 	if f.bulk {
@@ -184,7 +183,8 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 			out = f.bulkCharge(out, int(p.val))
 		}
 	}
-	return append(out, body[pos:]...), nil
+	f.out = append(out, body[pos:]...)
+	return f.out, nil
 }
 
 // charge appends: counter -= cost, and with check: if counter < 0 {

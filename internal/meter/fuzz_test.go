@@ -3,6 +3,7 @@ package meter
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )
+
+var fuzzCompiler = flag.Bool("fuzzcompiler", false, "run FuzzInstrument's generated modules on wazero's compiler, not its interpreter")
 
 // FuzzInstrument has two parts.
 //
@@ -34,12 +37,16 @@ func FuzzInstrument(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	// The interpreter: compiling is what costs most here, and the
-	// compiler, instrumented for coverage, would make the fuzzer crawl.
+	// The interpreter by default: compiling is what costs most here, and
+	// the compiler, instrumented for coverage, makes the fuzzer crawl.
 	// TestGenModule_Valid runs generated modules on both engines.
+	cfg := wazero.NewRuntimeConfigInterpreter()
+	if *fuzzCompiler {
+		cfg = wazero.NewRuntimeConfigCompiler()
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkRaw(t, data)
-		checkGenerated(t, wazero.NewRuntimeConfigInterpreter(), genModule(data))
+		checkGenerated(t, cfg, genModule(data))
 	})
 }
 
@@ -338,6 +345,10 @@ type fn struct {
 	code    []byte
 	budget  int // instructions left to generate
 	counter map[uint32]bool
+	// labels has the enclosing labels with no results, innermost last:
+	// whether a break may target it (not a loop that does not check the
+	// budget at its header).
+	labels []bool
 }
 
 func (g *gen) function(i int) []byte {
@@ -484,7 +495,7 @@ func (f *fn) expr(t byte, depth int) {
 		return
 	}
 	other := map[byte]byte{typeI32: typeI64, typeI64: typeI32}[t]
-	switch f.g.intn(12) {
+	switch f.g.intn(14) {
 	case 0:
 		f.leaf(t)
 	case 1:
@@ -550,6 +561,28 @@ func (f *fn) expr(t byte, depth int) {
 		} else {
 			f.emit(0x42, 1, 0x84, []byte{0x80, 0x82}[f.g.intn(2)])
 		}
+	case 12: // a block with parameters (multi-value)
+		f.expr(t, depth+1)
+		f.expr(t, depth+1)
+		f.emit(0x02)
+		f.code = appendS64(f.code, int64(f.g.typeIndex(genSig{params: []byte{t, t}, result: t})))
+		f.emit(f.pick(genBinops[t]), 0x0b)
+	case 13: // through SIMD: splat, add a constant, extract a lane
+		f.expr(t, depth+1)
+		lane := byte(f.g.intn(2))
+		if t == typeI32 {
+			f.emit(0xfd, 0x11, 0xfd, 0x0c) // i32x4.splat, v128.const
+			for range 16 {
+				f.emit(f.g.byte())
+			}
+			f.emit(0xfd, 0xae, 0x01, 0xfd, 0x1b, lane*3) // i32x4.add, i32x4.extract_lane
+		} else {
+			f.emit(0xfd, 0x12, 0xfd, 0x0c) // i64x2.splat, v128.const
+			for range 16 {
+				f.emit(f.g.byte())
+			}
+			f.emit(0xfd, 0xce, 0x01, 0xfd, 0x1d, lane) // i64x2.add, i64x2.extract_lane
+		}
 	default:
 		if t == typeI32 {
 			f.emit(0x3f, 0) // memory.size
@@ -577,7 +610,7 @@ func (f *fn) stmt(depth int) {
 		return
 	}
 	t := f.g.valtype()
-	switch f.g.intn(12) {
+	switch f.g.intn(16) {
 	case 0:
 		f.expr(t, depth)
 		f.emit(0x21)
@@ -593,18 +626,22 @@ func (f *fn) stmt(depth int) {
 	case 3:
 		f.expr(typeI32, depth)
 		f.emit(0x04, 0x40)
+		f.labels = append(f.labels, true)
 		f.stmts(1+f.g.intn(3), depth+1)
 		if f.g.intn(2) == 0 {
 			f.emit(0x05)
 			f.stmts(1+f.g.intn(3), depth+1)
 		}
+		f.labels = f.labels[:len(f.labels)-1]
 		f.emit(0x0b)
 	case 4:
 		f.emit(0x02, 0x40)
+		f.labels = append(f.labels, true)
 		f.stmts(1+f.g.intn(3), depth+1)
 		f.expr(typeI32, depth+1)
 		f.emit(0x0d, 0)
 		f.stmts(1+f.g.intn(3), depth+1)
+		f.labels = f.labels[:len(f.labels)-1]
 		f.emit(0x0b)
 	case 5, 6: // a loop of at most 8 iterations, and while the budget lasts
 		c := f.newLocal(typeI32)
@@ -614,7 +651,9 @@ func (f *fn) stmt(depth int) {
 		f.emit(0x02, 0x40, 0x03, 0x40)
 		f.emit(0x23, genBudget, 0x45, 0x0d, 1)
 		f.emit(0x23, genBudget, 0x41, 1, 0x6b, 0x24, genBudget)
+		f.labels = append(f.labels, true, true)
 		f.stmts(1+f.g.intn(4), depth+1)
+		f.labels = f.labels[:len(f.labels)-2]
 		f.emit(0x20)
 		f.code = appendU32(f.code, c)
 		f.emit(0x41, 1, 0x6b, 0x22)
@@ -661,9 +700,12 @@ func (f *fn) stmt(depth int) {
 		f.emit(0x02, 0x40, 0x02, 0x40, 0x02, 0x40)
 		f.expr(typeI32, depth+1)
 		f.emit(0x41, 3, 0x71, 0x0e, 3, 0, 1, 2, 2, 0x0b)
+		f.labels = append(f.labels, true, true)
 		f.stmts(1+f.g.intn(2), depth+1)
+		f.labels = f.labels[:len(f.labels)-1]
 		f.emit(0x0b)
 		f.stmts(1+f.g.intn(2), depth+1)
+		f.labels = f.labels[:len(f.labels)-1]
 		f.emit(0x0b)
 	case 10: // return, sometimes
 		f.expr(typeI32, depth)
@@ -672,6 +714,37 @@ func (f *fn) stmt(depth int) {
 			f.expr(r, depth+1)
 		}
 		f.emit(0x0f, 0x0b)
+	case 11: // break out of (or back to) an enclosing block, loop or if
+		var targets []uint32
+		for i, ok := range f.labels {
+			if ok {
+				targets = append(targets, uint32(len(f.labels)-1-i))
+			}
+		}
+		if len(targets) == 0 {
+			return
+		}
+		l := targets[f.g.intn(len(targets))]
+		if f.g.intn(3) == 0 {
+			f.emit(0x0c)
+		} else {
+			f.expr(typeI32, depth)
+			f.emit(0x0d)
+		}
+		f.code = appendU32(f.code, l)
+	case 12: // a loop that no branch targets: it runs once
+		f.emit(0x03, 0x40)
+		f.labels = append(f.labels, false)
+		f.stmts(1+f.g.intn(3), depth+1)
+		f.labels = f.labels[:len(f.labels)-1]
+		f.emit(0x0b)
+	case 13: // ref.func into the table, where it already is
+		j := f.g.intn(len(f.g.funcs))
+		f.emit(0x41)
+		f.code = appendS64(f.code, int64(j))
+		f.emit(0xd2)
+		f.code = appendU32(f.code, uint32(j))
+		f.emit(0x26, 0)
 	default:
 		f.expr(t, depth)
 		f.emit(0x1a)

@@ -12,14 +12,19 @@ type reader struct {
 	off  int
 	base int
 	what string // what is being read, for errors ("code section", ...)
+	fn   int64  // in the code section, the function being read; else -1
 }
 
 func newReader(b []byte, base int, what string) *reader {
-	return &reader{b: b, base: base, what: what}
+	return &reader{b: b, base: base, what: what, fn: -1}
 }
 
 func (r *reader) errf(err error, format string, args ...any) error {
-	return fmt.Errorf("%s at offset 0x%x: %s: %w", r.what, r.base+r.off, fmt.Sprintf(format, args...), err)
+	what := r.what
+	if r.fn >= 0 {
+		what = fmt.Sprintf("%s: function %d", what, r.fn)
+	}
+	return fmt.Errorf("%s at offset 0x%x: %s: %w", what, r.base+r.off, fmt.Sprintf(format, args...), err)
 }
 
 func (r *reader) done() bool { return r.off >= len(r.b) }
