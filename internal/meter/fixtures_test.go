@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -170,4 +171,37 @@ func TestInstrument_HostileLoop(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, elapsed, 5*time.Second)
 	t.Logf("stopped after %v: %v past the %v deadline, %d refills of %d", elapsed, elapsed-deadline, deadline, h.refills, h.quantum)
+}
+
+// TestInstrument_GCDuringLoop runs a garbage collection while a metered
+// guest spins: the guest enters Go at every refill, so the collection's
+// stop-the-world does not wait for the guest to end (without metering it
+// would wait for the whole call). Only a generous bound is asserted; the
+// time is logged.
+func TestInstrument_GCDuringLoop(t *testing.T) {
+	ctx := context.Background()
+	r := wazero.NewRuntime(ctx)
+	defer r.Close(ctx)
+	require.NoError(t, stubPluginHost(ctx, r))
+	h := &fuelHost{quantum: 1 << 20, stop: func(ctx context.Context) error { return ctx.Err() }}
+	require.NoError(t, h.instantiate(ctx, r))
+	p, err := newPlugin(ctx, r, instrument(t, fixture(t, "hostile", "hostile.wasm")))
+	require.NoError(t, err)
+
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	h.start(p.mod)
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := p.call(cctx, "loop", nil)
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // let the guest spin
+	start := time.Now()
+	runtime.GC()
+	gc := time.Since(start)
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	assert.Less(t, gc, 10*time.Second, "the collection waited for the guest")
+	t.Logf("runtime.GC() took %v while the guest spun", gc)
 }
