@@ -146,26 +146,33 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 	if err := f.analyze(r); err != nil {
 		return nil, err
 	}
-	f.fuelLoc = uint32(f.nlocals)
-	f.bulkLoc = uint32(f.nlocals) + 1
-
-	body := r.b
-	extra := 1
-	if f.bulk {
-		extra = 2
-	}
-	out := appendU32(f.out, uint32(ngroups+extra))
-	out = append(out, body[countLen(body):localsEnd]...)
-	out = append(out, 1, typeI64)
-	if f.bulk {
-		out = append(out, 1, typeI32)
-	}
 	// A function that neither loops nor calls cannot run for long: its
-	// entry pays without checking (the next check anywhere will see the
-	// debt), and with no call in it, the engine keeps its values in
-	// registers. See the package documentation, "Design".
-	if c := f.regions[0].cost; c > 0 {
-		out = f.charge(out, c, f.calls || len(f.regions) > 1)
+	// entry pays without checking (the next check anywhere sees the debt),
+	// and with no call in it the engine keeps its values in registers. See
+	// the package documentation, "Design".
+	loops := false
+	for _, reg := range f.regions[1:] {
+		loops = loops || reg.used
+	}
+	check := f.calls || loops
+	entry := f.regions[0].cost
+	// A check needs an i64 local; a bulk operation an i32 one too.
+	var buf [4]byte
+	extra := buf[:0]
+	if check && entry > 0 || loops || f.bulk {
+		f.fuelLoc = uint32(f.nlocals)
+		extra = append(extra, 1, typeI64)
+	}
+	if f.bulk {
+		f.bulkLoc = uint32(f.nlocals) + 1
+		extra = append(extra, 1, typeI32)
+	}
+	body := r.b
+	out := appendU32(f.out, uint32(ngroups+len(extra)/2))
+	out = append(out, body[countLen(body):localsEnd]...)
+	out = append(out, extra...)
+	if entry > 0 {
+		out = f.charge(out, entry, check)
 	}
 	pos := localsEnd
 	for _, p := range f.patches {
