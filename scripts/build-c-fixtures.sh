@@ -141,6 +141,10 @@ build testdata/wasm/bad-command bad-command command
 build testdata/wasm/bad-import bad-import reactor
 build testdata/wasm/caps-c caps-c reactor
 build testdata/wasm/bench-c bench-c reactor
+build testdata/wasm/fs-probe fs-probe reactor
+build testdata/wasm/net-probe net-probe reactor
+wasm-objdump -x -j Import testdata/wasm/net-probe/net-probe.wasm | grep -q '<- vitte:plugin/http@1.0.0.request' ||
+    die "net-probe.wasm: does not import vitte:plugin/http@1.0.0 request"
 build adapters/c/example example reactor
 
 echo "build-c-fixtures: ok"

@@ -114,6 +114,7 @@ build() {
 
 build testdata/wasm/hello-go hello-go
 build testdata/wasm/go-stress go-stress
+build testdata/wasm/fs-probe-go fs-probe-go
 build adapters/go/example example
 
 echo "build-go-fixtures: ok"

@@ -3,7 +3,7 @@
 // package on wasip1 instead of wasi-libc. Every handler returns ok bytes,
 // "ok: ..." or "error: <errno text>", for runtime/fs_test.go.
 //
-// Built by scripts/build-probe-fixtures.sh into fs-probe-go.wasm (committed):
+// Built by scripts/build-go-fixtures.sh into fs-probe-go.wasm (committed):
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -buildvcs=false \
 //	    -o testdata/wasm/fs-probe-go/fs-probe-go.wasm ./testdata/wasm/fs-probe-go

@@ -4,7 +4,7 @@
  * "ok: ..." or "error: <strerror(errno)>", so that the host sees both the
  * guest's view of a refusal and the audit event the host recorded.
  *
- * Built by scripts/build-probe-fixtures.sh into fs-probe.wasm (committed).
+ * Built by scripts/build-c-fixtures.sh into fs-probe.wasm (committed).
  *
  *   read     input: path              "ok: <content>"
  *   write    input: "path\ncontent"   creates or truncates: "ok: wrote <n> bytes"

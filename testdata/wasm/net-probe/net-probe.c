@@ -2,7 +2,7 @@
  * net-probe: a plugin that makes HTTP requests through http.request, for
  * the tests of the network capability (runtime/net_test.go).
  *
- * Built by scripts/build-net-probe.sh into net-probe.wasm (committed).
+ * Built by scripts/build-c-fixtures.sh into net-probe.wasm (committed).
  * plugin.toml requests net destinations on port 8080; the tests copy the
  * module next to a plugin.toml naming their test server's port.
  *
