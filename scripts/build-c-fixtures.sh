@@ -50,6 +50,16 @@ trap 'rm -rf "$work"' EXIT
 
 export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0
 
+# clang runs binaryen's wasm-opt on the linked module when an -O flag is
+# given and finds wasm-opt in PATH or in its own directory, which changes
+# the bytes: clang runs from its real directory (/usr/bin, where Debian's
+# binaryen puts wasm-opt, holds only a symlink to it), with a PATH holding
+# only the linker.
+mkdir "$work/bin"
+ln -s "$(command -v wasm-ld-16)" "$work/bin/wasm-ld-16"
+cc_path=$(readlink -f "$(command -v "$CC")")
+cc() { PATH="$work/bin" "$cc_path" "$@"; }
+
 cflags=(
     --target=wasm32-wasi
     --sysroot=/usr
@@ -120,9 +130,9 @@ build() {
     tmp=$(mktemp "$work/out.XXXXXX")
     echo "build-c-fixtures: $dir/$name.c -> $out ($model)"
     if [ "$model" = reactor ]; then
-        "$CC" "${cflags[@]}" -mexec-model=reactor -o "$tmp" "$dir/$name.c"
+        cc "${cflags[@]}" -mexec-model=reactor -o "$tmp" "$dir/$name.c"
     else
-        "$CC" "${cflags[@]}" -o "$tmp" "$dir/$name.c"
+        cc "${cflags[@]}" -o "$tmp" "$dir/$name.c"
     fi
     wasm-validate "$tmp" || die "$out: wasm-validate failed"
     check_exports "$tmp" "$model"
