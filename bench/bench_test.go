@@ -220,7 +220,13 @@ func BenchmarkReady(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		load()
+		// A first plugin stays loaded: the compiled module stays in the
+		// cache while a plugin uses it.
+		keep, err := rt.Load(ctx, fixture("hello-c"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer keep.Close(ctx)
 		b.ReportAllocs()
 		for b.Loop() {
 			load()
