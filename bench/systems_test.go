@@ -84,6 +84,30 @@ func callSystems() []system {
 // callSystems).
 var extraSystems []system
 
+// setupCache is a compilation cache for the peers' modules, so that
+// opening a handler again (every benchmark run opens its own) does not
+// compile a 2 MB Go guest again: what the call benchmarks measure starts
+// after. Set by TestMain, on disk (wazero's in-memory cache forgets a
+// module when the last runtime using it is closed).
+var setupCache wazero.CompilationCache
+
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		dir, err := os.MkdirTemp("", "vitte-bench-cache-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		if setupCache, err = wazero.NewCompilationCacheWithDir(dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer setupCache.Close(context.Background())
+		return m.Run()
+	}())
+}
+
 func atoi(out []byte) (int, error) { return strconv.Atoi(string(out)) }
 
 // fixture is the path of a plugin folder of the main module's test data.
@@ -257,7 +281,7 @@ func openExtism(tb testing.TB, h handler) caller {
 	ctx := context.Background()
 	path, fn := extismWasm(tb, h)
 	p, err := extism.NewPlugin(ctx, extism.Manifest{Wasm: []extism.Wasm{extism.WasmFile{Path: path}}},
-		extism.PluginConfig{EnableWasi: true}, nil)
+		extism.PluginConfig{EnableWasi: true, RuntimeConfig: wazero.NewRuntimeConfig().WithCompilationCache(setupCache)}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -298,7 +322,14 @@ func openKnqyf(tb testing.TB, h handler) caller {
 		name = "knqyf-empty.wasm"
 	}
 	path := peer(tb, name)
-	gp, err := greeting.NewGreeterPlugin(ctx)
+	gp, err := greeting.NewGreeterPlugin(ctx, greeting.WazeroRuntime(func(ctx context.Context) (wazero.Runtime, error) {
+		// greeting.DefaultWazeroRuntime, with the setup cache.
+		r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(setupCache))
+		if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}))
 	if err != nil {
 		tb.Fatal(err)
 	}
