@@ -261,6 +261,7 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 		return nil, errors.Join(wrap("instantiate", err), compiled.Close(ctx))
 	}
 	p.pool.put(inst)
+	p.pool.fill()
 	return p, nil
 }
 
