@@ -135,8 +135,11 @@ var readyInput = []byte("hello world")
 
 // BenchmarkReady measures the time from a plugin on disk to its first call
 // completed: cold (nothing compiled), warm (the module compiled by an
-// earlier process, in an on-disk compilation cache), and a new instance
-// of a module compiled in this process.
+// earlier process, in an on-disk compilation cache), and, for a module
+// already compiled in this process (c-instance), a new instance and its
+// first call: raw wazero instantiating, this runtime loading the plugin
+// again (vitte-load), and a call on an instance of the runtime's warm pool
+// (vitte-pool: instances are initialised before calls need them).
 func BenchmarkReady(b *testing.B) {
 	ctx := context.Background()
 	for _, p := range readyPlugins {
@@ -202,7 +205,7 @@ func BenchmarkReady(b *testing.B) {
 			mod.Close(ctx)
 		}
 	})
-	b.Run("c-instance/vitte", func(b *testing.B) {
+	b.Run("c-instance/vitte-load", func(b *testing.B) {
 		cache := runtime.NewCompilationCache()
 		defer cache.Close(ctx)
 		rt, err := runtime.New(ctx, runtime.NewConfig().WithCompilationCache(cache).WithLogger(slog.New(slog.DiscardHandler)))
@@ -210,16 +213,6 @@ func BenchmarkReady(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer rt.Close(ctx)
-		load := func() {
-			p, err := rt.Load(ctx, fixture("hello-c"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			firstCall(b, func() ([]byte, error) { return p.Call(ctx, "count-vowels", readyInput) }, atoi)
-			if err := p.Close(ctx); err != nil {
-				b.Fatal(err)
-			}
-		}
 		// A first plugin stays loaded: the compiled module stays in the
 		// cache while a plugin uses it.
 		keep, err := rt.Load(ctx, fixture("hello-c"))
@@ -229,7 +222,29 @@ func BenchmarkReady(b *testing.B) {
 		defer keep.Close(ctx)
 		b.ReportAllocs()
 		for b.Loop() {
-			load()
+			p, err := rt.Load(ctx, fixture("hello-c"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			firstCall(b, func() ([]byte, error) { return p.Call(ctx, "count-vowels", readyInput) }, atoi)
+			if err := p.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("c-instance/vitte-pool", func(b *testing.B) {
+		rt, err := runtime.New(ctx, runtime.NewConfig().WithInstances(2).WithWarmInstances(2).WithLogger(slog.New(slog.DiscardHandler)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer rt.Close(ctx)
+		p, err := rt.Load(ctx, fixture("hello-c"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			firstCall(b, func() ([]byte, error) { return p.Call(ctx, "count-vowels", readyInput) }, atoi)
 		}
 	})
 
@@ -392,7 +407,7 @@ func BenchmarkScaling(b *testing.B) {
 			parallel(b, callers, input, want, atoi)
 		})
 		b.Run(workload+"/vitte", func(b *testing.B) {
-			call := vitteSystem(runtime.NewConfig().WithInstances(g))(b, countVowels)
+			call := vitteSystem(runtime.NewConfig().WithInstances(g).WithWarmInstances(g))(b, countVowels)
 			callers := make([]caller, g)
 			for i := range callers {
 				callers[i] = call
