@@ -307,7 +307,7 @@ func BenchmarkReady(b *testing.B) {
 	})
 
 	for _, proto := range []hcplugin.Protocol{hcplugin.ProtocolNetRPC, hcplugin.ProtocolGRPC} {
-		b.Run(fmt.Sprintf("process/hashicorp-%s", proto), func(b *testing.B) {
+		b.Run(fmt.Sprintf("process-start/hashicorp-%s", proto), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				kv, kill := startHashicorp(b, proto)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -92,6 +93,9 @@ var extraSystems []system
 var setupCache wazero.CompilationCache
 
 func TestMain(m *testing.M) {
+	// hashicorp/go-plugin's net/rpc transport (yamux) logs through the
+	// standard logger when a plugin process is killed.
+	log.SetOutput(io.Discard)
 	os.Exit(func() int {
 		dir, err := os.MkdirTemp("", "vitte-bench-cache-")
 		if err != nil {
