@@ -58,16 +58,6 @@ ln -s "$(command -v wasm-ld-16)" "$work/bin/wasm-ld-16"
 
 export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0
 
-# clang runs binaryen's wasm-opt on the linked module when an -O flag is
-# given and finds wasm-opt in PATH or in its own directory, which changes
-# the bytes: clang runs from its real directory (/usr/bin, where Debian's
-# binaryen puts wasm-opt, holds only a symlink to it), with a PATH holding
-# only the linker.
-mkdir "$work/bin"
-ln -s "$(command -v wasm-ld-16)" "$work/bin/wasm-ld-16"
-cc_path=$(readlink -f "$(command -v "$CC")")
-cc() { PATH="$work/bin" "$cc_path" "$@"; }
-
 cflags=(
     --target=wasm32-wasi
     --sysroot=/usr
