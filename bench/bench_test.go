@@ -163,20 +163,22 @@ func BenchmarkReady(b *testing.B) {
 					}
 				}
 			})
-			b.Run(workload+"/vitte", func(b *testing.B) {
-				cacheDir := b.TempDir()
-				if warm {
-					vitteReady(b, ctx, dir, cacheDir)
-				}
-				b.ReportAllocs()
-				for b.Loop() {
+			for _, e := range engines {
+				b.Run(workload+"/"+e.name, func(b *testing.B) {
+					cacheDir := b.TempDir()
 					if warm {
-						vitteReady(b, ctx, dir, cacheDir)
-					} else {
-						vitteReady(b, ctx, dir, "")
+						vitteReady(b, ctx, e.config(), dir, cacheDir)
 					}
-				}
-			})
+					b.ReportAllocs()
+					for b.Loop() {
+						if warm {
+							vitteReady(b, ctx, e.config(), dir, cacheDir)
+						} else {
+							vitteReady(b, ctx, e.config(), dir, "")
+						}
+					}
+				})
+			}
 		}
 	}
 
@@ -363,10 +365,11 @@ func rawFirstCall(tb testing.TB, ctx context.Context, mod api.Module) {
 	firstCall(tb, func() ([]byte, error) { return rawCaller(mod, "count-vowels")(ctx, readyInput) }, atoi)
 }
 
-// vitteReady is this runtime's way to a first call: a new runtime (with
-// an on-disk compilation cache in cacheDir if not ""), Load, Call.
-func vitteReady(tb testing.TB, ctx context.Context, dir, cacheDir string) {
-	cfg := runtime.NewConfig().WithLogger(slog.New(slog.DiscardHandler))
+// vitteReady is this runtime's way to a first call: a new runtime
+// configured by cfg (with an on-disk compilation cache in cacheDir if not
+// ""), Load, Call.
+func vitteReady(tb testing.TB, ctx context.Context, cfg runtime.Config, dir, cacheDir string) {
+	cfg = cfg.WithLogger(slog.New(slog.DiscardHandler))
 	if cacheDir != "" {
 		cache, err := runtime.NewDiskCompilationCache(cacheDir)
 		if err != nil {
@@ -535,24 +538,26 @@ func BenchmarkMetering(b *testing.B) {
 			check(b, out)
 		}
 		b.Run(w.name+"/wazero", func(b *testing.B) { raw(b, false) })
-		b.Run(w.name+"/vitte", func(b *testing.B) {
-			rt, err := runtime.New(ctx, runtime.NewConfig().WithLogger(slog.New(slog.DiscardHandler)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer rt.Close(ctx)
-			p, err := rt.Load(ctx, fixture("bench-c"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			var out []byte
-			for b.Loop() {
-				if out, err = p.Call(ctx, w.handler, w.input); err != nil {
+		for _, e := range engines {
+			b.Run(w.name+"/"+e.name, func(b *testing.B) {
+				rt, err := runtime.New(ctx, e.config().WithLogger(slog.New(slog.DiscardHandler)))
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-			check(b, out)
-		})
+				defer rt.Close(ctx)
+				p, err := rt.Load(ctx, fixture("bench-c"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				var out []byte
+				for b.Loop() {
+					if out, err = p.Call(ctx, w.handler, w.input); err != nil {
+						b.Fatal(err)
+					}
+				}
+				check(b, out)
+			})
+		}
 		b.Run(w.name+"/wazero-closeondone", func(b *testing.B) { raw(b, true) })
 	}
 }

@@ -12,6 +12,7 @@
 #                               of the harness, as CI runs it; the numbers
 #                               mean nothing
 #
+# BENCH_TAGS=wasmtime adds this runtime's wasmtime rows (wasmtime_test.go).
 # The raw go test output is kept in $BENCH_OUT (default: a new directory
 # under /tmp, printed at the end): benchstat reads it too, e.g.
 #   go run golang.org/x/perf/cmd/benchstat -filter .unit:sec/op $BENCH_OUT/calls.txt
@@ -22,8 +23,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 mode=${1:-full}
 case $mode in
 full)
-    # -count runs of each benchmark; the families run in turn, so the
-    # systems of one workload are measured close together.
     # Readiness of a Go plugin compiles 3 MB of Go: seconds each.
     count=5 benchtime=500ms ready_count=3 ready_benchtime=10x go_ready_benchtime=3x ;;
 --quick)
@@ -56,13 +55,27 @@ echo "== go vet, and the harness's own tests"
 go vet ./...
 go test -count=1 ./cmd/... .
 
-echo "== benchmarks ($mode: -count $count -benchtime $benchtime; ready: -count $ready_count -benchtime $ready_benchtime, $go_ready_benchtime for Go)"
-go test -run '^$' -bench '^Benchmark(Call|Scaling|Metering)$' -benchmem \
-    -count "$count" -benchtime "$benchtime" -timeout 60m . | tee "$out/calls.txt"
-go test -run '^$' -bench '^BenchmarkReady$/^(c|vitte|extism|process)-' -benchmem \
-    -count "$ready_count" -benchtime "$ready_benchtime" -timeout 60m . | tee "$out/ready.txt"
-go test -run '^$' -bench '^BenchmarkReady$/^go-' -benchmem \
-    -count "$ready_count" -benchtime "$go_ready_benchtime" -timeout 60m . | tee -a "$out/ready.txt"
+echo "== benchmarks ($mode: $count rounds, -benchtime $benchtime; ready: $ready_count rounds, -benchtime $ready_benchtime, $go_ready_benchtime for Go)"
+# One test binary, run once per round: every round measures every system
+# once, so the runs of one system are spread over the whole run like those
+# of its baseline, and a burst of load on a shared machine does not land on
+# one system only (go test -count would run each benchmark's runs in a row).
+tags=()
+[ -n "${BENCH_TAGS:-}" ] && tags=(-tags "$BENCH_TAGS")
+go test "${tags[@]}" -c -o "$out/bench.test" .
+: >"$out/calls.txt"
+: >"$out/ready.txt"
+bench() {
+    "$out/bench.test" -test.run '^$' -test.benchmem -test.timeout 60m -test.bench "$@"
+}
+for round in $(seq "$count"); do
+    echo "== round $round of $count"
+    bench '^Benchmark(Call|Scaling|Metering)$' -test.benchtime "$benchtime" | tee -a "$out/calls.txt"
+    if [ "$round" -le "$ready_count" ]; then
+        bench '^BenchmarkReady$/^(c|vitte|extism|process)-' -test.benchtime "$ready_benchtime" | tee -a "$out/ready.txt"
+        bench '^BenchmarkReady$/^go-' -test.benchtime "$go_ready_benchtime" | tee -a "$out/ready.txt"
+    fi
+done
 
 echo "== machine, after"
 echo "- load average after (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/machine.txt"

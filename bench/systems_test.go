@@ -63,27 +63,32 @@ type system struct {
 
 // callSystems are the systems of BenchmarkCall and TestSameAnswer, raw
 // wazero first (the baseline).
-//
-// WASMTIME ROWS: when the runtime has the wasmtime engine (build tag
-// wasmtime, runtime.Config's engine option), a "vitte-wasmtime" system
-// goes here, added by a file built with that tag: vitteSystem with the
-// config's engine set.
 func callSystems() []system {
-	systems := []system{
-		{name: "wazero", open: openRawWazero, vowels: atoi},
-		{name: "vitte", open: vitteSystem(runtime.NewConfig()), vowels: atoi},
-		{name: "native", open: openNative, vowels: atoi},
-		{name: "extism", open: openExtism, vowels: extismVowels},
-		{name: "knqyf263", open: openKnqyf, vowels: atoi, maxCalls: 500},
-		{name: "hashicorp-netrpc", open: openHashicorp(hcplugin.ProtocolNetRPC), vowels: atoi},
-		{name: "hashicorp-grpc", open: openHashicorp(hcplugin.ProtocolGRPC), vowels: atoi},
+	systems := []system{{name: "wazero", open: openRawWazero, vowels: atoi}}
+	for _, e := range engines {
+		systems = append(systems, system{name: e.name, open: vitteSystem(e.config()), vowels: atoi})
 	}
-	return append(systems, extraSystems...)
+	return append(systems,
+		system{name: "native", open: openNative, vowels: atoi},
+		system{name: "extism", open: openExtism, vowels: extismVowels},
+		system{name: "knqyf263", open: openKnqyf, vowels: atoi, maxCalls: 500},
+		system{name: "hashicorp-netrpc", open: openHashicorp(hcplugin.ProtocolNetRPC), vowels: atoi},
+		system{name: "hashicorp-grpc", open: openHashicorp(hcplugin.ProtocolGRPC), vowels: atoi},
+	)
 }
 
-// extraSystems are systems added by files built with a tag (see
-// callSystems).
-var extraSystems []system
+// engine is a configuration of this runtime that gets its own rows in
+// BenchmarkCall, BenchmarkReady and BenchmarkMetering.
+type engine struct {
+	name   string // the system's name in the table
+	config func() runtime.Config
+}
+
+// engines are this runtime's engines: wazero, the default.
+//
+// WASMTIME ROWS: a file built with the wasmtime tag (wasmtime_test.go)
+// appends {"vitte-wasmtime", the config with the wasmtime engine} here.
+var engines = []engine{{name: "vitte", config: runtime.NewConfig}}
 
 // setupCache is a compilation cache for the peers' modules, so that
 // opening a handler again (every benchmark run opens its own) does not
@@ -93,8 +98,7 @@ var extraSystems []system
 var setupCache wazero.CompilationCache
 
 func TestMain(m *testing.M) {
-	// hashicorp/go-plugin's net/rpc transport (yamux) logs through the
-	// standard logger when a plugin process is killed.
+	// hashicorp/go-plugin logs through the standard logger.
 	log.SetOutput(io.Discard)
 	os.Exit(func() int {
 		dir, err := os.MkdirTemp("", "vitte-bench-cache-")
@@ -394,5 +398,10 @@ func startHashicorp(tb testing.TB, proto hcplugin.Protocol) (shared.KV, func()) 
 		client.Kill()
 		tb.Fatal(err)
 	}
-	return raw.(shared.KV), client.Kill
+	// Closing the connection before killing the process keeps yamux from
+	// logging a broken pipe on stderr, in the middle of go test's output.
+	return raw.(shared.KV), func() {
+		rpc.Close()
+		client.Kill()
+	}
 }
