@@ -352,7 +352,7 @@ func (e *env) progress() func(label string, size int64) io.WriteCloser {
 			progressbar.OptionShowTotalBytes(true),
 			progressbar.OptionSetWidth(30),
 			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(f) }),
 		)
 	}
 }
