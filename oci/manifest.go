@@ -120,6 +120,9 @@ func parseManifest(data []byte, want, layerType string) (*manifest, error) {
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%w: not UTF-8", ErrManifest)
 	}
+	if err := checkKeys(data); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrManifest, err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var m manifest
 	if err := dec.Decode(&m); err != nil {
