@@ -197,16 +197,18 @@ func (e *env) installOCI(ctx context.Context, arg string, grants registry.GrantR
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(ctx, o.timeout)
+	// --timeout bounds the transfers, not the confirmation that follows.
+	netCtx, cancel := withTimeout(ctx, o.timeout)
 	defer cancel()
-	p, err := e.pullArg(ctx, client, arg)
+	p, err := e.pullArg(netCtx, client, arg)
 	if err != nil {
 		return err
 	}
-	sigs, err := client.Signatures(ctx, p.Ref, p.Manifest)
+	sigs, err := client.Signatures(netCtx, p.Ref, p.Manifest)
 	if err != nil {
 		return ociError(err, p.Ref)
 	}
+	cancel()
 	// The trust policy matches oci://REGISTRY/REPO:VERSION; the digest is
 	// what was checked.
 	source := p.Ref.WithTag(p.Ref.Tag).String()
@@ -345,7 +347,7 @@ func (e *env) progress() func(label string, size int64) io.WriteCloser {
 		return nil
 	}
 	return func(label string, size int64) io.WriteCloser {
-		return progressbar.NewOptions64(size,
+		return &bar{w: f, size: size, ProgressBar: progressbar.NewOptions64(size,
 			progressbar.OptionSetWriter(f),
 			progressbar.OptionSetDescription(label),
 			progressbar.OptionShowBytes(true),
@@ -353,8 +355,29 @@ func (e *env) progress() func(label string, size int64) io.WriteCloser {
 			progressbar.OptionSetWidth(30),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionOnCompletion(func() { fmt.Fprintln(f) }),
-		)
+		)}
 	}
+}
+
+// bar is a progress bar that ends at 100% only if the transfer did.
+type bar struct {
+	*progressbar.ProgressBar
+	w       io.Writer
+	size, n int64
+}
+
+func (b *bar) Write(p []byte) (int, error) {
+	b.n += int64(len(p))
+	return b.ProgressBar.Write(p)
+}
+
+func (b *bar) Close() error {
+	if b.n == b.size {
+		return b.ProgressBar.Close()
+	}
+	err := b.ProgressBar.Exit()
+	fmt.Fprintln(b.w)
+	return err
 }
 
 func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
