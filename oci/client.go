@@ -30,9 +30,8 @@ const (
 	DefaultMaxTagPages            = 100
 )
 
-// Options configures a [Client]. The zero value is usable: no cache
-// directory means a fresh temporary one per [Client.Pull] call would be
-// wrong, so Cache is required for Pull.
+// Options configures a [Client]. Zero values take the defaults; only
+// Cache has none, and is needed by [Client.Pull].
 type Options struct {
 	// Cache is the folder of the content-addressed blob cache
 	// (blobs/sha256/<hex>). See [DefaultCacheDir].

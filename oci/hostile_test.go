@@ -80,6 +80,8 @@ func TestPull_Hostile(t *testing.T) {
 	v2, err := os.ReadFile(makePackage(t, dir, "hello", "2.0.0", 100))
 	require.NoError(t, err)
 	big := append([]byte(nil), v2...)
+	bigV2, err := os.ReadFile(makePackage(t, filepath.Join(dir, "big"), "hello", "2.0.0", 256<<10))
+	require.NoError(t, err)
 	big[len(big)-1] ^= 1 // same size, other digest
 	for _, tc := range []struct {
 		name    string
@@ -128,6 +130,9 @@ func TestPull_Hostile(t *testing.T) {
 		{name: "blob longer than announced", setup: func(f *ocitest.Fake, blob []byte) {
 			f.ServeBlob[oci.Digest(blob)] = append(append([]byte(nil), blob...), 0)
 		}, want: oci.ErrRegistry, msg: "Content-Length"},
+		{name: "blob longer than announced, chunked", blob: bigV2, setup: func(f *ocitest.Fake, blob []byte) {
+			f.ServeBlob[oci.Digest(blob)] = append(append([]byte(nil), blob...), 0)
+		}, want: oci.ErrDigest, msg: "or more, announced"},
 		{name: "blob shorter than announced", setup: func(f *ocitest.Fake, blob []byte) {
 			f.ServeBlob[oci.Digest(blob)] = blob[:len(blob)-1]
 		}, want: oci.ErrRegistry},

@@ -104,8 +104,7 @@ func (r Reference) WithDigest(d string) Reference {
 	return r
 }
 
-// orasRef is the reference in oras-go's syntax: no scheme, the digest
-// taking the place of the tag when there is one.
+// orasRepo is the repository in oras-go's syntax: REGISTRY/REPOSITORY.
 func (r Reference) orasRepo() string { return r.Registry + "/" + r.Repository }
 
 // target is the tag or digest to resolve: the digest when there is one.

@@ -95,7 +95,7 @@ is not the version, a bad reference), 3 the package is invalid.`,
 			d, err := client.Push(ctx, path, ref, oci.PushOptions{Force: force})
 			if err != nil {
 				if errors.Is(err, oci.ErrVersion) {
-					return withCode(ExitUsage, err, "tag the package with its version, as in oci://REGISTRY/REPO:<version from plugin.toml>")
+					return withCode(ExitUsage, err, "the tag is the version from plugin.toml, and a version's content does not change (--force moves a tag)")
 				}
 				return ociError(err, ref)
 			}
