@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/pelletier/go-toml/v2"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -273,6 +274,12 @@ func parseOCIArg(arg string) (oci.Reference, string, error) {
 	ref, err := oci.ParseReference(s)
 	if err != nil {
 		return oci.Reference{}, "", withCode(ExitUsage, err, "want oci://REGISTRY/REPO[:VERSION|@sha256:DIGEST|@CONSTRAINT] or NAME@CONSTRAINT")
+	}
+	if ref.Tag != "" {
+		if _, err := semver.StrictNewVersion(ref.Tag); err != nil {
+			return oci.Reference{}, "", withCode(ExitUsage, fmt.Errorf("%s: the tag %q is not a semantic version", arg, ref.Tag),
+				"tags are versions (MAJOR.MINOR.PATCH); for a range, use "+ref.Repo().String()+"@CONSTRAINT, as in @^1")
+		}
 	}
 	if constraint != "" && (ref.Tag != "" || ref.Digest != "") {
 		return oci.Reference{}, "", usageErrorf("%s: give a version, a digest or a constraint, not two", arg)
