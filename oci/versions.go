@@ -2,6 +2,8 @@ package oci
 
 import (
 	"context"
+	"errors"
+	"io"
 	"fmt"
 	"sort"
 
@@ -35,6 +37,10 @@ func (c *Client) versions(ctx context.Context, ref Reference) ([]*semver.Version
 		}
 		return nil
 	})
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		// oras-go reads at most MaxManifestSize bytes of a page.
+		return nil, fmt.Errorf("%w: the tag list is larger than %d bytes, or was cut short: %w", ErrRegistry, c.opts.MaxManifestSize, err)
+	}
 	if err != nil {
 		return nil, classify(err)
 	}
