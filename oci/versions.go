@@ -3,8 +3,8 @@ package oci
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/Masterminds/semver/v3"
