@@ -95,3 +95,42 @@ func TestPull_Concurrent(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, good, data)
 }
+
+// TestSignatures_ReferrersAPI: on a registry with the referrers API, the
+// signatures are found through it, not the tag fallback.
+func TestSignatures_ReferrersAPI(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(makePackage(t, dir, "hello", "1.0.0", 100))
+	require.NoError(t, err)
+	f := ocitest.NewFake()
+	defer f.Close()
+	f.Referrers = true
+	f.PutBlob([]byte("{}"))
+	f.PutBlob(good)
+	md := f.PutManifest("1.0.0", oci.ManifestMediaType, marshal(t, manifestOf(t, good)))
+	var want [][]byte
+	for i := range 2 {
+		sig := fmt.Appendf(nil, "untrusted comment: %d\n", i)
+		want = append(want, sig)
+		f.PutBlob(sig)
+		f.PutManifest("", oci.ManifestMediaType, marshal(t, map[string]any{
+			"schemaVersion": 2, "mediaType": oci.ManifestMediaType, "artifactType": oci.SignatureType,
+			"config":  map[string]any{"mediaType": oci.EmptyMediaType, "digest": oci.Digest([]byte("{}")), "size": 2},
+			"layers":  []any{map[string]any{"mediaType": oci.SignatureType, "digest": oci.Digest(sig), "size": len(sig)}},
+			"subject": map[string]any{"mediaType": oci.ManifestMediaType, "digest": md, "size": 1},
+		}))
+	}
+	// Another artifact about the package: not a signature, left out.
+	f.PutManifest("", oci.ManifestMediaType, marshal(t, map[string]any{
+		"schemaVersion": 2, "mediaType": oci.ManifestMediaType, "artifactType": "application/vnd.example.sbom",
+		"config":  map[string]any{"mediaType": oci.EmptyMediaType, "digest": oci.Digest([]byte("{}")), "size": 2},
+		"layers":  []any{},
+		"subject": map[string]any{"mediaType": oci.ManifestMediaType, "digest": md, "size": 1},
+	}))
+	c := oci.NewClient(oci.Options{Cache: filepath.Join(dir, "cache"), HTTPClient: noRetry})
+	p, err := c.Pull(bg, mustRef(t, "oci://"+f.Host+"/vitte/hello:1.0.0"))
+	require.NoError(t, err)
+	sigs, err := c.Signatures(bg, p.Ref, p.Manifest)
+	require.NoError(t, err)
+	require.ElementsMatch(t, want, sigs)
+}

@@ -36,6 +36,10 @@ type Fake struct {
 	HangBlob bool
 	// ServeBlob serves these bytes for a digest instead of the blob's.
 	ServeBlob map[string][]byte
+	// Referrers serves the referrers API (GET /v2/<repo>/referrers/<digest>)
+	// from the stored manifests' subjects. Without it, the API answers 404,
+	// as distribution 2.8 does, and clients use the tag fallback.
+	Referrers bool
 	// Requests counts the requests served.
 	Requests int
 }
@@ -161,6 +165,22 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.Write(b)
+	case strings.Contains(p, "/referrers/") && f.Referrers:
+		d := p[strings.LastIndex(p, "/referrers/")+len("/referrers/"):]
+		refs := []map[string]any{}
+		for md, m := range f.manifests {
+			var v struct {
+				ArtifactType string `json:"artifactType"`
+				Subject      *struct {
+					Digest string `json:"digest"`
+				} `json:"subject"`
+			}
+			if json.Unmarshal(m.data, &v) == nil && v.Subject != nil && v.Subject.Digest == d {
+				refs = append(refs, map[string]any{"mediaType": m.mediaType, "digest": md, "size": len(m.data), "artifactType": v.ArtifactType})
+			}
+		}
+		w.Header().Set("Content-Type", "application/vnd.oci.image.index.v1+json")
+		json.NewEncoder(w).Encode(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": refs})
 	case strings.HasSuffix(p, "/tags/list"):
 		tags := []string{}
 		for t := range f.tags {
