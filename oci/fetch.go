@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/registry/remote"
@@ -109,6 +110,7 @@ func (c *Client) fetchBlob(ctx context.Context, repo *remote.Repository, desc De
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("blob cache: %w", err)
 	}
+	removeStaleTemps(dir)
 	tmp, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
 		return "", fmt.Errorf("blob cache: %w", err)
@@ -136,8 +138,11 @@ func (c *Client) fetchBlob(ctx context.Context, repo *remote.Repository, desc De
 	if err != nil {
 		return "", fmt.Errorf("blob %s: %w", desc.Digest, classify(err))
 	}
-	if n != desc.Size {
-		return "", fmt.Errorf("blob %s: %w: %d bytes%s, announced %d", desc.Digest, ErrDigest, n, map[bool]string{true: " or more"}[n > desc.Size], desc.Size)
+	if n > desc.Size {
+		return "", fmt.Errorf("blob %s: %w: %d bytes or more, announced %d", desc.Digest, ErrDigest, n, desc.Size)
+	}
+	if n < desc.Size {
+		return "", fmt.Errorf("blob %s: %w: %d bytes, announced %d", desc.Digest, ErrDigest, n, desc.Size)
 	}
 	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != desc.Digest {
 		return "", fmt.Errorf("blob %s: %w: the bytes received have the digest %s", desc.Digest, ErrDigest, got)
@@ -210,4 +215,18 @@ func (c *Client) pushBlob(ctx context.Context, repo *remote.Repository, desc Des
 
 func toOCI(d Descriptor) ocispec.Descriptor {
 	return ocispec.Descriptor{MediaType: d.MediaType, Digest: digestFrom(d.Digest), Size: d.Size, ArtifactType: d.ArtifactType, Annotations: d.Annotations}
+}
+
+// staleAge is the age past which a temporary file in the cache belongs to
+// no running pull: a process killed during a transfer left it.
+const staleAge = 24 * time.Hour
+
+// removeStaleTemps removes the temporary files in dir older than staleAge.
+func removeStaleTemps(dir string) {
+	names, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
+	for _, n := range names {
+		if fi, err := os.Lstat(n); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > staleAge {
+			os.Remove(n)
+		}
+	}
 }

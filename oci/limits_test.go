@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -133,4 +134,29 @@ func TestSignatures_ReferrersAPI(t *testing.T) {
 	sigs, err := c.Signatures(bg, p.Ref, p.Manifest)
 	require.NoError(t, err)
 	require.ElementsMatch(t, want, sigs)
+}
+
+// TestPull_StaleTemps: a temporary file a killed pull left in the cache a
+// day ago is removed by the next pull; a recent one (another pull under
+// way) is not.
+func TestPull_StaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(makePackage(t, dir, "hello", "1.0.0", 100))
+	require.NoError(t, err)
+	f := ocitest.NewFake()
+	defer f.Close()
+	f.PutBlob([]byte("{}"))
+	f.PutBlob(good)
+	f.PutManifest("1.0.0", oci.ManifestMediaType, marshal(t, manifestOf(t, good)))
+	cache := filepath.Join(dir, "cache")
+	blobs := filepath.Join(cache, "blobs", "sha256")
+	require.NoError(t, os.MkdirAll(blobs, 0o755))
+	old, recent := filepath.Join(blobs, ".tmp-old"), filepath.Join(blobs, ".tmp-recent")
+	require.NoError(t, os.WriteFile(old, []byte("x"), 0o644))
+	require.NoError(t, os.WriteFile(recent, []byte("x"), 0o644))
+	require.NoError(t, os.Chtimes(old, time.Now().Add(-25*time.Hour), time.Now().Add(-25*time.Hour)))
+	_, err = oci.NewClient(oci.Options{Cache: cache, HTTPClient: noRetry}).Pull(bg, mustRef(t, "oci://"+f.Host+"/vitte/hello:1.0.0"))
+	require.NoError(t, err)
+	require.NoFileExists(t, old)
+	require.FileExists(t, recent)
 }
