@@ -84,6 +84,12 @@ func TestInstallOCI_BadInput(t *testing.T) {
 		{name: "package is not the manifest's", blob: other, edit: func(m map[string]any) {
 			m["annotations"].(map[string]any)["dev.vitte.plugin.name"] = "hello"
 		}, code: 3, stderr: `invalid package: the package is "other", the manifest says "hello"`},
+		{name: "oversize manifest", edit: func(m map[string]any) {
+			m["annotations"].(map[string]any)["pad"] = strings.Repeat("x", 1<<20)
+		}, code: 3, stderr: "too large: 1049233 bytes, the limit is 1048576"},
+		{name: "oversize blob", edit: func(m map[string]any) {
+			m["layers"].([]any)[0].(map[string]any)["size"] = 300 << 20
+		}, code: 3, stderr: "too large: 314572800 bytes, the limit is 268435456"},
 		{name: "tag not semver", tag: "latest", code: 2, stderr: `the tag "latest" is not a semantic version`},
 		{name: "401", setup: func(f *ocitest.Fake, _ []byte) { f.Status = 401 }, code: 1, stderr: "unauthorized"},
 		{name: "404", tag: "9.9.9", code: 1, stderr: "not found"},
