@@ -86,7 +86,7 @@ func TestInstallOCI_BadInput(t *testing.T) {
 		}, code: 3, stderr: `invalid package: the package is "other", the manifest says "hello"`},
 		{name: "oversize manifest", edit: func(m map[string]any) {
 			m["annotations"].(map[string]any)["pad"] = strings.Repeat("x", 1<<20)
-		}, code: 3, stderr: "too large: 1049233 bytes, the limit is 1048576"},
+		}, code: 3, stderr: "bytes, the limit is 1048576"},
 		{name: "oversize blob", edit: func(m map[string]any) {
 			m["layers"].([]any)[0].(map[string]any)["size"] = 300 << 20
 		}, code: 3, stderr: "too large: 314572800 bytes, the limit is 268435456"},
