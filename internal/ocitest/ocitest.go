@@ -52,6 +52,9 @@ type Registry struct {
 // docker-registry on $PATH, or /usr/bin/docker-registry.
 func Binary() (string, error) {
 	if p := os.Getenv("VITTE_DOCKER_REGISTRY"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("docker-registry: $VITTE_DOCKER_REGISTRY: %w", err)
+		}
 		return p, nil
 	}
 	if p, err := exec.LookPath("docker-registry"); err == nil {
