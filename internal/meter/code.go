@@ -116,12 +116,12 @@ type region struct {
 type patchKind uint8
 
 const (
-	patchCharge patchKind = iota // at pos: charge region val (a loop header)
-	patchFunc                    // [pos, end): a function index, val in the output
-	patchBulk                    // at pos: charge a bulk operation of kind val
-	patchLoopOpen                // at pos (a loop opcode): the wrapper blocks of region val, if moved
-	patchLoopClose               // at pos (after its end): the slow path of region val, if moved
-	patchLabel                   // [pos, end): branch label val, plus 3 for each moved loop in crossed[c0:c1]
+	patchCharge    patchKind = iota // at pos: charge region val (a loop header)
+	patchFunc                       // [pos, end): a function index, val in the output
+	patchBulk                       // at pos: charge a bulk operation of kind val
+	patchLoopOpen                   // at pos (a loop opcode): the wrapper blocks of region val, if moved
+	patchLoopClose                  // at pos (after its end): the slow path of region val, if moved
+	patchLabel                      // [pos, end): branch label val, plus 3 for each moved loop in crossed[c0:c1]
 )
 
 // Kinds of bulk operations: how the size operand is turned into fuel.
