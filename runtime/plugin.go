@@ -44,6 +44,7 @@ type Plugin struct {
 	mu       sync.Mutex
 	closed   bool
 	inflight sync.WaitGroup
+	breaker  breaker // quarantine.go
 }
 
 func newPlugin(rt *Runtime, ins *Inspection, compiled engine.Module, lim limits, lc LoadConfig, caps *capabilities.Set) *Plugin {
@@ -133,6 +134,9 @@ func (p *Plugin) Call(ctx context.Context, name string, input []byte) ([]byte, e
 	if !p.ins.Contract.HasHandler(name) {
 		return fail(fmt.Errorf("%w (handlers: %v)", ErrNoHandler, p.ins.Contract.Handlers))
 	}
+	if err := p.checkQuarantine(); err != nil {
+		return fail(err)
+	}
 	if !p.enter() {
 		return fail(ErrClosed)
 	}
@@ -144,6 +148,7 @@ func (p *Plugin) Call(ctx context.Context, name string, input []byte) ([]byte, e
 	st := &callState{inst: inst, fn: name}
 	out, healthy, err := inst.call(ctx, st, input)
 	p.pool.release(ctx, inst, healthy)
+	p.recordCall(name, err)
 	var so *engine.StackOverflowError
 	switch {
 	case errors.Is(err, ErrTimeout):

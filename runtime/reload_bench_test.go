@@ -1,0 +1,130 @@
+package runtime_test
+
+import (
+	"context"
+	"encoding/binary"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vitte-lang/vitte-plugin/runtime"
+)
+
+// BenchmarkReload measures a hot reload of hello-c, whose module differs
+// at each iteration (a custom section holds a counter) so that it is
+// compiled every time, as after an edit:
+//
+//   - load: the baseline, a cold load of the new version then an unload
+//     of it (what a restart without reload costs at least);
+//   - reload-idle: Reload with no call in flight;
+//   - reload-busy: Reload while 2 goroutines call greet without pause.
+//
+// Besides ns/op (a whole reload), routed-ns/op is the time from the start
+// of Reload to new calls going to the new version (read, check, compile,
+// instantiate, on-load), and drained-ns/op from then to the old version
+// unloaded (its calls in flight done, on-unload run).
+func BenchmarkReload(b *testing.B) {
+	ctx := context.Background()
+	module, err := os.ReadFile(filepath.Join(fixture("hello-c"), "hello-c.wasm"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	toml, err := os.ReadFile(filepath.Join(fixture("hello-c"), "plugin.toml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "plugin.toml"), toml, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	n := uint64(0)
+	next := func() { // a new version: the module with another custom section
+		n++
+		mod := append([]byte(nil), module...)
+		payload := binary.BigEndian.AppendUint64([]byte("\x05bench"), n)
+		mod = append(mod, 0, byte(len(payload)))
+		mod = append(mod, payload...)
+		if err := os.WriteFile(filepath.Join(dir, "hello-c.wasm"), mod, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	lc := runtime.NewLoadConfig().WithGrants(helloGrants)
+	newRT := func(b *testing.B) *runtime.Runtime {
+		rt, err := runtime.New(ctx, runtime.NewConfig().WithInstances(2).WithLogger(slog.New(slog.DiscardHandler)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { rt.Close(ctx) })
+		return rt
+	}
+
+	b.Run("load", func(b *testing.B) {
+		rt := newRT(b)
+		for b.Loop() {
+			next()
+			p, err := rt.LoadWithConfig(ctx, dir, lc)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := p.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, busy := range []bool{false, true} {
+		name := "reload-idle"
+		if busy {
+			name = "reload-busy"
+		}
+		b.Run(name, func(b *testing.B) {
+			rt := newRT(b)
+			next()
+			rl, err := rt.LoadReloadable(ctx, dir, lc)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer rl.Close(ctx)
+			var routed, drained time.Duration
+			defer rl.Subscribe(func(e runtime.Event) {
+				if e.Kind == runtime.EventReloaded {
+					routed += e.Routed
+					drained += e.Drained
+				}
+			})()
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			if busy {
+				for range 2 {
+					wg.Go(func() {
+						for {
+							select {
+							case <-stop:
+								return
+							default:
+							}
+							if _, err := rl.Call(ctx, "greet", []byte("x")); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+			}
+			iters := 0
+			for b.Loop() {
+				next()
+				if err := rl.Reload(ctx); err != nil {
+					b.Fatal(err)
+				}
+				iters++
+			}
+			close(stop)
+			wg.Wait()
+			b.ReportMetric(float64(routed.Nanoseconds())/float64(iters), "routed-ns/op")
+			b.ReportMetric(float64(drained.Nanoseconds())/float64(iters), "drained-ns/op")
+		})
+	}
+}
