@@ -482,4 +482,3 @@ func TestReloadable_Package(t *testing.T) {
 	assert.Equal(t, "v2, x!", string(out))
 	assert.ErrorContains(t, rl.Reload(ctx), "no path to reload from")
 }
-
