@@ -42,12 +42,20 @@ type QuarantineError struct {
 	// Window is the window the failures fell within.
 	Window time.Duration
 	// Failures are the traps and timeouts that tripped the breaker, oldest
-	// first.
+	// first; none when the plugin was quarantined by Plugin.Quarantine.
 	Failures []Failure
+	// Cause is the reason given to Plugin.Quarantine ("" when the breaker
+	// tripped).
+	Cause string
 }
 
 func (e *QuarantineError) Error() string {
 	var b strings.Builder
+	if len(e.Failures) == 0 {
+		fmt.Fprintf(&b, "plugin %q %s is quarantined since %s: %s; release it or load a fixed version",
+			e.Plugin, e.Version, e.Since.UTC().Format(time.RFC3339), e.Cause)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "plugin %q %s is quarantined since %s after %d traps or timeouts within %s",
 		e.Plugin, e.Version, e.Since.UTC().Format(time.RFC3339), len(e.Failures), e.Window)
 	if n := len(e.Failures); n > 0 {
@@ -61,9 +69,12 @@ func (e *QuarantineError) Error() string {
 // Is makes errors.Is(err, ErrQuarantined) true.
 func (e *QuarantineError) Is(target error) bool { return target == ErrQuarantined }
 
-// Reason is the failures on one line each, "time function: error", for
-// logs and the registry.
+// Reason is the failures on one line each, "time function: error", or
+// the Cause, for logs and the registry.
 func (e *QuarantineError) Reason() string {
+	if len(e.Failures) == 0 {
+		return e.Cause
+	}
 	lines := make([]string, len(e.Failures))
 	for i, f := range e.Failures {
 		lines[i] = fmt.Sprintf("%s %s: %v", f.Time.UTC().Format(time.RFC3339Nano), f.Function, f.Err)
@@ -170,6 +181,27 @@ func (p *Plugin) recordCall(fn string, err error) {
 // Quarantined returns why the plugin is quarantined, or nil when it is
 // not.
 func (p *Plugin) Quarantined() *QuarantineError { return p.breaker.tripped.Load() }
+
+// Quarantine quarantines the plugin now, for reason (an operator's
+// decision, or a quarantine recorded by an earlier run of the host), as
+// if its breaker had tripped. It returns the quarantine in force: the
+// existing one if the plugin was quarantined already.
+func (p *Plugin) Quarantine(reason string) *QuarantineError {
+	b := &p.breaker
+	b.mu.Lock()
+	if q := b.tripped.Load(); q != nil {
+		b.mu.Unlock()
+		return q
+	}
+	_, window := p.rt.cfg.quarantine()
+	q := &QuarantineError{Plugin: p.Name(), Version: p.Version(), Since: b.clock(), Window: window, Cause: reason}
+	b.fails = nil
+	b.tripped.Store(q)
+	b.mu.Unlock()
+	p.logger.Error("plugin quarantined", slog.String("reason", reason))
+	p.emit(Event{Kind: EventQuarantined, Err: q})
+	return q
+}
 
 // Release lifts the plugin's quarantine and forgets its past failures; it
 // reports whether the plugin was quarantined. reason says who or what

@@ -173,3 +173,24 @@ func TestQuarantine_ReleasedByReload(t *testing.T) {
 	_, err = rl.Call(ctx, "ok", nil)
 	require.NoError(t, err)
 }
+
+// Quarantine quarantines a plugin by decision; Release lifts it.
+func TestPlugin_Quarantine(t *testing.T) {
+	ctx := context.Background()
+	events := &eventLog{}
+	e := newRuntime(t, runtime.NewConfig().WithEvents(events.record))
+	p, err := e.rt.Load(ctx, fixture("hostile"))
+	require.NoError(t, err)
+	defer p.Close(ctx)
+	q := p.Quarantine("restored: quarantined by an earlier run")
+	assert.Same(t, q, p.Quarantine("again"), "the quarantine in force")
+	_, err = p.Call(ctx, "ok", nil)
+	require.ErrorIs(t, err, runtime.ErrQuarantined)
+	assert.Contains(t, err.Error(), `plugin "hostile" 0.1.0 is quarantined since `)
+	assert.Contains(t, err.Error(), ": restored: quarantined by an earlier run; release it or load a fixed version")
+	assert.Equal(t, "restored: quarantined by an earlier run", q.Reason())
+	assert.True(t, p.Release("test"))
+	_, err = p.Call(ctx, "ok", nil)
+	require.NoError(t, err)
+	assert.Equal(t, []runtime.EventKind{runtime.EventQuarantined, runtime.EventReleased}, events.kinds())
+}
