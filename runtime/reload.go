@@ -161,7 +161,9 @@ func (rl *Reloadable) Call(ctx context.Context, name string, input []byte) ([]by
 func (rl *Reloadable) Quarantined() *QuarantineError { return rl.Current().Quarantined() }
 
 // Quarantine quarantines the current version (Plugin.Quarantine).
-func (rl *Reloadable) Quarantine(reason string) *QuarantineError { return rl.Current().Quarantine(reason) }
+func (rl *Reloadable) Quarantine(reason string) *QuarantineError {
+	return rl.Current().Quarantine(reason)
+}
 
 // Release lifts the current version's quarantine (Plugin.Release).
 func (rl *Reloadable) Release(reason string) bool { return rl.Current().Release(reason) }
