@@ -30,7 +30,8 @@ import (
 //  4. the old version runs on-unload and is freed.
 //
 // If step 1 fails, nothing changes: the current version keeps serving,
-// and the reason is returned, logged and sent as an EventReloadRefused.
+// and the reason is returned (a *ReloadError), logged and sent as an
+// EventReloadRefused.
 // No call fails or sees a half-loaded version because of a reload.
 //
 // A reload that swaps in a version ends the quarantine of the old one (an
@@ -288,10 +289,25 @@ func (rl *Reloadable) swap(ctx context.Context, start time.Time, src *source, lc
 	return nil
 }
 
-// refuse reports a refused reload and returns its error.
+// ReloadError is the error of a refused reload: the version that was
+// serving keeps serving. Err says why (it wraps ErrUntrusted,
+// ErrPermission, ErrGuest, ErrTrap, ... as the load would).
+type ReloadError struct {
+	Plugin string
+	// Candidate is the refused version, "" when its manifest could not be
+	// read.
+	Candidate string
+	Err       error
+}
+
+func (e *ReloadError) Error() string { return fmt.Sprintf("reload plugin %q: %v", e.Plugin, e.Err) }
+
+func (e *ReloadError) Unwrap() error { return e.Err }
+
+// refuse reports a refused reload and returns its error, a *ReloadError.
 func (rl *Reloadable) refuse(ctx context.Context, candidate string, err error) error {
 	cur := rl.cur.Load().p
-	err = fmt.Errorf("reload plugin %q: %w", rl.name, err)
+	err = &ReloadError{Plugin: rl.name, Candidate: candidate, Err: err}
 	cur.logger.WarnContext(ctx, "reload refused; the current version keeps serving", slog.String("candidate", candidate), slog.Any("error", err))
 	rl.emit(cur, Event{Kind: EventReloadRefused, Candidate: candidate, Err: err})
 	return err

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -65,7 +66,12 @@ func (e Event) String() string {
 		if c == "" {
 			c = "new version"
 		}
-		return fmt.Sprintf("%s: reload refused, %s keeps serving (%s): %v", e.Plugin, e.Version, c, e.Err)
+		err := e.Err
+		var re *ReloadError
+		if errors.As(err, &re) {
+			err = re.Err // without "reload plugin ...", said already
+		}
+		return fmt.Sprintf("%s: reload refused, %s keeps serving (%s): %v", e.Plugin, e.Version, c, err)
 	case EventQuarantined:
 		return fmt.Sprintf("%s %s: quarantined: %v", e.Plugin, e.Version, e.Err)
 	case EventReleased:

@@ -337,6 +337,12 @@ func TestReloadable_Refused(t *testing.T) {
 				assert.ErrorIs(t, reloadErr, want)
 			}
 			assert.True(t, strings.HasPrefix(reloadErr.Error(), `reload plugin "hello-c": `), reloadErr.Error())
+			var re *runtime.ReloadError
+			require.ErrorAs(t, reloadErr, &re)
+			assert.Equal(t, "hello-c", re.Plugin)
+			if k != badWasm {
+				assert.Equal(t, "1.0.1", re.Candidate)
+			}
 
 			out, err := rl.Call(ctx, "greet", []byte("x"))
 			require.NoError(t, err)
