@@ -1,8 +1,10 @@
 package runtime_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -20,7 +22,9 @@ import (
 //   - load: the baseline, a cold load of the new version then an unload
 //     of it (what a restart without reload costs at least);
 //   - reload-idle: Reload with no call in flight;
-//   - reload-busy: Reload while 2 goroutines call greet without pause.
+//   - reload-busy: Reload while 2 goroutines call greet without pause;
+//   - reload-config: Reload of a version whose plugin.toml changed but not
+//     its module, with a compilation cache: the swap without the compile.
 //
 // Besides ns/op (a whole reload), routed-ns/op is the time from the start
 // of Reload to new calls going to the new version (read, check, compile,
@@ -51,9 +55,16 @@ func BenchmarkReload(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	next() // the module of reload-config
 	lc := runtime.NewLoadConfig().WithGrants(helloGrants)
-	newRT := func(b *testing.B) *runtime.Runtime {
-		rt, err := runtime.New(ctx, runtime.NewConfig().WithInstances(2).WithLogger(slog.New(slog.DiscardHandler)))
+	newRT := func(b *testing.B, cache bool) *runtime.Runtime {
+		cfg := runtime.NewConfig().WithInstances(2).WithLogger(slog.New(slog.DiscardHandler))
+		if cache {
+			c := runtime.NewCompilationCache()
+			b.Cleanup(func() { c.Close(ctx) })
+			cfg = cfg.WithCompilationCache(c)
+		}
+		rt, err := runtime.New(ctx, cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -62,7 +73,7 @@ func BenchmarkReload(b *testing.B) {
 	}
 
 	b.Run("load", func(b *testing.B) {
-		rt := newRT(b)
+		rt := newRT(b, false)
 		for b.Loop() {
 			next()
 			p, err := rt.LoadWithConfig(ctx, dir, lc)
@@ -74,13 +85,25 @@ func BenchmarkReload(b *testing.B) {
 			}
 		}
 	})
-	for _, busy := range []bool{false, true} {
-		name := "reload-idle"
-		if busy {
-			name = "reload-busy"
+	nextConfig := func() { // a new version: plugin.toml changed, same module
+		n++
+		t := bytes.Replace(toml, []byte(`greeting = "Hello"`), fmt.Appendf(nil, `greeting = "v%d"`, n), 1)
+		if err := os.WriteFile(filepath.Join(dir, "plugin.toml"), t, 0o644); err != nil {
+			b.Fatal(err)
 		}
-		b.Run(name, func(b *testing.B) {
-			rt := newRT(b)
+	}
+	for _, v := range []struct {
+		name        string
+		busy, cache bool
+		next        func()
+	}{
+		{"reload-idle", false, false, next},
+		{"reload-busy", true, false, next},
+		{"reload-config", false, true, nextConfig},
+	} {
+		busy, next := v.busy, v.next
+		b.Run(v.name, func(b *testing.B) {
+			rt := newRT(b, v.cache)
 			next()
 			rl, err := rt.LoadReloadable(ctx, dir, lc)
 			if err != nil {
