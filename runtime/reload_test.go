@@ -207,7 +207,7 @@ func TestReloadable_Hammer(t *testing.T) {
 		}
 	}
 
-	const callers = 6
+	const callers = 4
 	var heap []uint64
 	var goroutines []int
 	var calls atomic.Int64
@@ -287,12 +287,14 @@ func TestReloadable_Hammer(t *testing.T) {
 	t.Logf("%d calls; after each round: heap %v bytes, goroutines %v", calls.Load(), heap, goroutines)
 
 	// Flat: the goroutines are those of the first round, and the heap did
-	// not grow by more than a leaked version's worth (a version holds up
-	// to 4 instances of at least 128 KiB of linear memory each).
+	// not grow by 1 MiB over 3 rounds, when keeping the old versions
+	// (not unloading them) grows it by about 2 MiB a round: each holds up
+	// to 4 instances and their linear memory. The slack is for the log and
+	// event buffers of the test, and the GC's noise (about 200 KiB).
 	for i := range goroutines {
 		assert.LessOrEqual(t, goroutines[i], goroutines[0], "goroutines after round %d", i)
 	}
-	assert.Less(t, int64(heap[3])-int64(heap[0]), int64(512<<10), "heap growth over 3 rounds of 5 replacements: %v", heap)
+	assert.Less(t, int64(heap[3])-int64(heap[0]), int64(1<<20), "heap growth over 3 rounds of 5 replacements: %v", heap)
 
 	var reloaded, refused int
 	for _, ev := range events.all() {
