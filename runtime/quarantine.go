@@ -25,8 +25,8 @@ const (
 // (Plugin.Release) or replaced by a reload.
 var ErrQuarantined = errors.New("plugin is quarantined")
 
-// Failure is one call that counted towards a quarantine: a trap or a
-// timeout.
+// Failure is one call that counted towards a quarantine: a trap, a
+// timeout or fuel exhaustion.
 type Failure struct {
 	Time     time.Time
 	Function string
@@ -85,9 +85,9 @@ func (e *QuarantineError) Reason() string {
 // WithQuarantine sets the circuit breaker of every plugin: failures traps
 // or timeouts of handler calls within window quarantine the plugin (default
 // DefaultQuarantineFailures within DefaultQuarantineWindow). Failures of 0
-// or less disable quarantine. Only traps (ErrTrap) and timeouts
-// (ErrTimeout) count: a handler's error result, a contract violation, a
-// cancelled call or a denied capability do not.
+// or less disable quarantine. Only traps (ErrTrap), timeouts (ErrTimeout)
+// and fuel exhaustion (ErrFuel) count: a handler's error result, a
+// contract violation, a cancelled call or a denied capability do not.
 //
 // See docs/reload.md "Quarantine".
 func (c Config) WithQuarantine(failures int, window time.Duration) Config {
@@ -145,9 +145,10 @@ func (p *Plugin) checkQuarantine() error {
 }
 
 // recordCall is the breaker's hook at the end of Plugin.Call: it counts
-// traps and timeouts, and quarantines the plugin at the threshold.
+// traps, timeouts and fuel exhaustion, and quarantines the plugin at the
+// threshold.
 func (p *Plugin) recordCall(fn string, err error) {
-	if err == nil || !(errors.Is(err, ErrTrap) || errors.Is(err, ErrTimeout)) {
+	if err == nil || !(errors.Is(err, ErrTrap) || errors.Is(err, ErrTimeout) || errors.Is(err, ErrFuel)) {
 		return
 	}
 	n, window := p.rt.cfg.quarantine()

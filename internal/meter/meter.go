@@ -170,6 +170,12 @@ type Options struct {
 	BulkBytesPerFuel uint32
 }
 
+// Version names the rewriting Instrument does. It changes whenever the
+// output of Instrument for a given input and options changes, so that a
+// cache of metered modules keyed by it never serves an outdated rewrite
+// (TestVersion fails until it is changed).
+const Version = "meter/1"
+
 // Instrument returns a copy of the binary module wasm with fuel metering
 // added, as described in the package documentation. wasm is not modified.
 //
