@@ -42,8 +42,10 @@ func TestQuarantine(t *testing.T) {
 	assert.Equal(t, "trap", q.Failures[2].Function)
 	assert.ErrorIs(t, q.Failures[2].Err, runtime.ErrTrap)
 
+	calls := p.Stats().Calls
 	_, err = p.Call(ctx, "ok", nil)
 	require.ErrorIs(t, err, runtime.ErrQuarantined)
+	assert.Equal(t, calls, p.Stats().Calls, "fails fast: no guest code ran")
 	var qe *runtime.QuarantineError
 	require.True(t, errors.As(err, &qe))
 	assert.Same(t, q, qe)

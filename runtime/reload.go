@@ -143,12 +143,30 @@ func (rl *Reloadable) Current() *Plugin { return rl.cur.Load().p }
 // one, never on one that is not ready, and never fails because of the
 // reload.
 func (rl *Reloadable) Call(ctx context.Context, name string, input []byte) ([]byte, error) {
+	v, err := rl.acquire(name)
+	if err != nil {
+		return nil, err
+	}
+	defer v.release()
+	return v.p.Call(ctx, name, input)
+}
+
+// AppendCall is Call appending the output to dst, as Plugin.AppendCall.
+func (rl *Reloadable) AppendCall(ctx context.Context, dst []byte, name string, input []byte) ([]byte, error) {
+	v, err := rl.acquire(name)
+	if err != nil {
+		return nil, err
+	}
+	defer v.release()
+	return v.p.AppendCall(ctx, dst, name, input)
+}
+
+// acquire returns the current version with a call counted in.
+func (rl *Reloadable) acquire(name string) (*version, error) {
 	for {
 		v := rl.cur.Load()
 		if v.acquire() {
-			out, err := v.p.Call(ctx, name, input)
-			v.release()
-			return out, err
+			return v, nil
 		}
 		// v was retired between the load and the acquire: its successor
 		// is current already, unless rl is closed.

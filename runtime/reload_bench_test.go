@@ -151,3 +151,42 @@ func BenchmarkReload(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReloadableCall measures what routing through a Reloadable adds
+// to a call of hello-c's empty handler: plugin is Plugin.Call (the
+// baseline), reloadable is Reloadable.Call on the same plugin, each from
+// GOMAXPROCS goroutines at once (the version's call count is one shared
+// atomic).
+func BenchmarkReloadableCall(b *testing.B) {
+	ctx := context.Background()
+	rt, err := runtime.New(ctx, runtime.NewConfig().WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	rl, err := rt.LoadReloadable(ctx, fixture("hello-c"), runtime.NewLoadConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rl.Close(ctx)
+	for _, c := range []struct {
+		name string
+		call func(context.Context, []byte, string, []byte) ([]byte, error)
+	}{
+		{"plugin", rl.Current().AppendCall},
+		{"reloadable", rl.AppendCall},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				buf := make([]byte, 0, 64)
+				for pb.Next() {
+					if _, err := c.call(ctx, buf[:0], "empty", nil); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

@@ -383,9 +383,9 @@ func TestReloadable_Folder(t *testing.T) {
 
 	writeVersion(t, dir, good, 1)
 	require.NoError(t, rl.Reload(ctx))
-	out, err := rl.Call(ctx, "greet", []byte("x"))
+	out, err := rl.AppendCall(ctx, []byte("out: "), "greet", []byte("x"))
 	require.NoError(t, err)
-	assert.Equal(t, "v1, x!", string(out))
+	assert.Equal(t, "out: v1, x!", string(out))
 	assert.Equal(t, "hello-c: loaded\nhello-c: loaded\nhello-c: unloaded\n", e.stdout.String(),
 		"the new version's on-load runs before the old version's on-unload")
 
@@ -397,6 +397,8 @@ func TestReloadable_Folder(t *testing.T) {
 
 	require.NoError(t, rl.Close(ctx))
 	_, err = rl.Call(ctx, "greet", nil)
+	assert.ErrorIs(t, err, runtime.ErrClosed)
+	_, err = rl.AppendCall(ctx, nil, "greet", nil)
 	assert.ErrorIs(t, err, runtime.ErrClosed)
 	assert.ErrorIs(t, rl.Reload(ctx), runtime.ErrClosed)
 }
