@@ -441,7 +441,7 @@ func (i *instance) overBudget(st *callState) error {
 	if st.used <= st.budget {
 		return nil
 	}
-	return fmt.Errorf("%w: the call needed more than limits.fuel %d (charged %d)", ErrFuel, st.budget, st.used)
+	return fmt.Errorf("%w: the call needed more than limits.fuel %d (it used %d)", ErrFuel, st.budget, st.used)
 }
 
 // endCall records the fuel the call used and forgets the caller's context.

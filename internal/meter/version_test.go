@@ -15,8 +15,8 @@ import (
 // here. Caches of metered modules are keyed by Version.
 func TestVersion(t *testing.T) {
 	want := map[string]string{
-		"spec-c/spec-c.wasm":     "a3dde4c67fe609bf5a5861053fe594120a854fabde173e7ae67fe6643452e9ca",
-		"hello-vitte/hello.wasm": "cd11699471c4baf67cf25d89b264cacddb09cc5d2e8ab790093c2d8b23ee580b",
+		"spec-c/spec-c.wasm":     "d10b7d9aa759a8b5c51782355032a02102fd04c71910249fc1dbc7bcdb0e2555",
+		"hello-vitte/hello.wasm": "8b6bc053ded76774de8cff89969a25cc650413ce4068d41bdc62e5931b1eff14",
 	}
 	for name, sum := range want {
 		wasm, err := os.ReadFile(filepath.Join("..", "..", "testdata", "wasm", name))
