@@ -139,7 +139,7 @@ func (p *Plugin) Inspection() *Inspection { return p.ins }
 // Call runs the handler name with input and returns its output. It fails
 // with a *CallError wrapping ErrNoHandler, ErrGuest (a *GuestError with the
 // plugin's message), ErrTrap, ErrTimeout, ErrFuel, ErrCanceled,
-// ErrContract or ErrClosed.
+// ErrContract, ErrClosed or ErrQuarantined (a *QuarantineError).
 func (p *Plugin) Call(ctx context.Context, name string, input []byte) ([]byte, error) {
 	return p.call(ctx, name, input, nil, false)
 }
