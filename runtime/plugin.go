@@ -50,6 +50,8 @@ type Plugin struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	breaker breaker // quarantine.go
 }
 
 func newPlugin(rt *Runtime, ins *Inspection, compiled engine.Module, lim limits, lc LoadConfig, caps *capabilities.Set) *Plugin {
@@ -137,7 +139,7 @@ func (p *Plugin) Inspection() *Inspection { return p.ins }
 // Call runs the handler name with input and returns its output. It fails
 // with a *CallError wrapping ErrNoHandler, ErrGuest (a *GuestError with the
 // plugin's message), ErrTrap, ErrTimeout, ErrFuel, ErrCanceled,
-// ErrContract or ErrClosed.
+// ErrContract, ErrClosed or ErrQuarantined (a *QuarantineError).
 func (p *Plugin) Call(ctx context.Context, name string, input []byte) ([]byte, error) {
 	return p.call(ctx, name, input, nil, false)
 }
@@ -154,6 +156,9 @@ func (p *Plugin) call(ctx context.Context, name string, input, dst []byte, appen
 	if !ok {
 		return nil, p.callError(name, fmt.Errorf("%w (handlers: %v)", ErrNoHandler, p.ins.Contract.Handlers))
 	}
+	if err := p.checkQuarantine(); err != nil {
+		return nil, p.callError(name, err)
+	}
 	inst, err := p.pool.get(ctx)
 	if err != nil {
 		return nil, p.callError(name, err)
@@ -162,6 +167,7 @@ func (p *Plugin) call(ctx context.Context, name string, input, dst []byte, appen
 	st := &inst.st
 	denied, fuel := st.denied, st.used
 	p.pool.release(inst, healthy)
+	p.recordCall(name, err)
 	p.calls.Add(1)
 	p.fuel.Add(fuel)
 	if err != nil {
