@@ -114,7 +114,7 @@ Exit status: 0 success, 1 plugin or runtime error, 2 usage error,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "lowest plugin log level shown on stderr: trace, debug, info, warn, error")
-	root.PersistentFlags().BoolVar(&e.noCache, "no-cache", false, "compile plugins without the compilation cache ($VITTE_CACHE_DIR, default ~/.cache/vitte-plugin)")
+	root.PersistentFlags().BoolVar(&e.noCache, "no-cache", false, "compile plugins without the compilation cache ($VITTE_CACHE_DIR, default ~/.cache/vitte/compiled)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: err, hints: []string{fmt.Sprintf("run '%s --help' for usage", c.CommandPath())}}
 	})
