@@ -46,6 +46,10 @@ type Config struct {
 	logRate        float64
 	logBurst       int
 	cache          CompilationCache
+	// quarantine.go: 0 is the default, <0 disables; events may be nil.
+	quarantineFailures int
+	quarantineWindow   time.Duration
+	events             func(Event)
 }
 
 // NewConfig returns the default configuration: plugin stdout and stderr are

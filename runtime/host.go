@@ -57,9 +57,7 @@ func outOfFuel(ctx context.Context, c engine.Caller, _ []uint64) error {
 	q := int64(fuelQuantum)
 	if st != nil && st.budget > 0 {
 		if st.given >= st.budget {
-			// The counter is below zero: the guest charged past its fuel.
-			used := uint64(int64(st.given) - int64(g.Get()))
-			st.hostErr = fmt.Errorf("%w: the call needed more than limits.fuel %d (charged %d)", ErrFuel, st.budget, used)
+			st.hostErr = fmt.Errorf("%w: the call needed more than limits.fuel %d", ErrFuel, st.budget)
 			return st.hostErr
 		}
 		q = min(q, int64(st.budget-st.given))

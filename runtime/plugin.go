@@ -50,6 +50,8 @@ type Plugin struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	breaker breaker // quarantine.go
 }
 
 func newPlugin(rt *Runtime, ins *Inspection, compiled engine.Module, lim limits, lc LoadConfig, caps *capabilities.Set) *Plugin {
@@ -137,7 +139,7 @@ func (p *Plugin) Inspection() *Inspection { return p.ins }
 // Call runs the handler name with input and returns its output. It fails
 // with a *CallError wrapping ErrNoHandler, ErrGuest (a *GuestError with the
 // plugin's message), ErrTrap, ErrTimeout, ErrFuel, ErrCanceled,
-// ErrContract or ErrClosed.
+// ErrContract, ErrClosed or ErrQuarantined (a *QuarantineError).
 func (p *Plugin) Call(ctx context.Context, name string, input []byte) ([]byte, error) {
 	return p.call(ctx, name, input, nil, false)
 }
@@ -154,6 +156,9 @@ func (p *Plugin) call(ctx context.Context, name string, input, dst []byte, appen
 	if !ok {
 		return nil, p.callError(name, fmt.Errorf("%w (handlers: %v)", ErrNoHandler, p.ins.Contract.Handlers))
 	}
+	if err := p.checkQuarantine(); err != nil {
+		return nil, p.callError(name, err)
+	}
 	inst, err := p.pool.get(ctx)
 	if err != nil {
 		return nil, p.callError(name, err)
@@ -162,6 +167,7 @@ func (p *Plugin) call(ctx context.Context, name string, input, dst []byte, appen
 	st := &inst.st
 	denied, fuel := st.denied, st.used
 	p.pool.release(inst, healthy)
+	p.recordCall(name, err)
 	p.calls.Add(1)
 	p.fuel.Add(fuel)
 	if err != nil {
@@ -285,6 +291,7 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	defer cancel()
 	inst := &instance{p: p}
 	inst.cctx.st = &inst.st
+	inst.st = callState{inst: inst, budget: p.limits.fuel, timeout: p.limits.timeout}
 	mounts := make([]engine.Mount, len(p.caps.Mounts))
 	for i, m := range p.caps.Mounts {
 		mounts[i] = engine.Mount{Guest: m.Guest, Host: m.Host, ReadOnly: m.Mode != manifest.ReadWrite}
@@ -377,7 +384,7 @@ func (i *instance) call(ctx context.Context, h int, input, dst []byte, appendOut
 	// checks the deadline each quantum (outOfFuel), host functions that
 	// wait derive a context with it (callState.bounded), and the deadline
 	// is set the first time one of them asks (callState.start).
-	*st = callState{inst: i, fn: p.names[h], budget: p.limits.fuel, timeout: p.limits.timeout, ctx: ctx}
+	st.reset(p.names[h], ctx)
 	i.cctx.Context = ctx
 	cctx := &i.cctx
 	i.current = st
@@ -395,14 +402,12 @@ func (i *instance) call(ctx context.Context, h int, input, dst []byte, appendOut
 		return nil, false, classify(ctx, p.limits.timeout, st, err)
 	}
 	ret := uint32(i.stack[0])
-	var res abi.Result
-	if appendOut {
-		res, err = abi.AppendResult(dst, i.mem, ret, p.limits.output)
-	} else {
-		res, err = abi.LiftResult(i.mem, ret, p.limits.output)
-	}
+	res, err := abi.AppendResult(dst, i.mem, ret, p.limits.output)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %w", ErrContract, err)
+	}
+	if !appendOut && res.OK == nil {
+		res.OK = []byte{} // an empty output, not a missing one
 	}
 	healthy = true
 	if post := i.posts[h]; post != nil {
@@ -435,7 +440,7 @@ func (i *instance) overBudget(st *callState) error {
 	if st.used <= st.budget {
 		return nil
 	}
-	return fmt.Errorf("%w: the call needed more than limits.fuel %d (charged %d)", ErrFuel, st.budget, st.used)
+	return fmt.Errorf("%w: the call needed more than limits.fuel %d (it used %d)", ErrFuel, st.budget, st.used)
 }
 
 // endCall records the fuel the call used and forgets the caller's context.
@@ -571,6 +576,20 @@ func (st *callState) start() time.Time {
 		st.deadline = time.Now().Add(st.timeout)
 	}
 	return st.deadline
+}
+
+// reset prepares the state of an instance's handler call for the next
+// one. It writes only what changed: the state lives in the instance, on
+// the heap, where every pointer written costs a write barrier check.
+func (st *callState) reset(fn string, ctx context.Context) {
+	st.fn, st.ctx = fn, ctx
+	if st.hostErr != nil {
+		st.hostErr = nil
+	}
+	if !st.deadline.IsZero() {
+		st.deadline = time.Time{}
+	}
+	st.denied, st.refills, st.given, st.used = false, 0, 0, 0
 }
 
 // expired reports whether the call ran past its deadline.
