@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine/wazeroengine"
 )
@@ -23,7 +24,29 @@ type CompilationCache interface {
 }
 
 type compilationCache struct {
-	c wazeroengine.Cache
+	c   wazeroengine.Cache
+	dir string // "" for a cache in memory
+
+	mu     sync.Mutex
+	others map[Engine]any // the caches of the other engines, made on first use
+}
+
+// engineCache returns the cache of engine e, made by mk(dir) the first time.
+func (c *compilationCache) engineCache(e Engine, mk func(dir string) (any, error)) (any, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.others[e]; ok {
+		return v, nil
+	}
+	v, err := mk(c.dir)
+	if err != nil {
+		return nil, fmt.Errorf("compilation cache %s: %w", c.dir, err)
+	}
+	if c.others == nil {
+		c.others = map[Engine]any{}
+	}
+	c.others[e] = v
+	return v, nil
 }
 
 func (c *compilationCache) Close(ctx context.Context) error { return c.c.Close(ctx) }
@@ -42,7 +65,7 @@ func NewDiskCompilationCache(dir string) (CompilationCache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compilation cache %s: %w", dir, err)
 	}
-	return &compilationCache{c: c}, nil
+	return &compilationCache{c: c, dir: dir}, nil
 }
 
 // WithCompilationCache makes the runtime keep compiled modules in c

@@ -44,6 +44,7 @@ type Config struct {
 	logRate        float64
 	logBurst       int
 	cache          CompilationCache
+	engine         Engine
 }
 
 // NewConfig returns the default configuration: plugin stdout and stderr are

@@ -53,7 +53,7 @@ var testCache = runtime.NewCompilationCache()
 func newRuntime(t testing.TB, cfg runtime.Config) env {
 	t.Helper()
 	ctx := context.Background()
-	cfg = cfg.WithCompilationCache(testCache)
+	cfg = cfg.WithCompilationCache(testCache).WithEngine(testEngine(t))
 	e := env{stdout: &syncBuffer{}, logs: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug - 4}))
 	rt, err := runtime.New(ctx, cfg.WithStdout(e.stdout).WithLogger(logger))
