@@ -460,11 +460,11 @@ func (s *store) trapError(trap *C.wasm_trap_t) error {
 	if !known || !ok {
 		return errors.New(text)
 	}
-	err := fmt.Errorf("wasm error: %s\nwasm stack trace:\n\t%s", m, strings.ReplaceAll(text, "\n", "\n\t"))
-	if code == 0 {
-		return &engine.StackOverflowError{Err: err}
+	trace := strings.ReplaceAll(text, "\n", "\n\t")
+	if code == 0 { // wazero's has no prefix
+		return &engine.StackOverflowError{Err: fmt.Errorf("%s\nwasm stack trace:\n\t%s", m, trace)}
 	}
-	return err
+	return fmt.Errorf("wasm error: %s\nwasm stack trace:\n\t%s", m, trace)
 }
 
 // errorOf turns a wasmtime error into a Go error, and deletes it.
