@@ -201,3 +201,26 @@ uint8_t vitte_global_kind(wasmtime_context_t *ctx, const wasmtime_global_t *g) {
   wasmtime_global_get(ctx, g, &v);
   return v.kind;
 }
+
+// vitte_call calls func with the values in raw, and returns the trap, if
+// any, in *trap: one C call for Go, with the trap slot in C memory.
+wasmtime_error_t *vitte_call(wasmtime_context_t *ctx, const wasmtime_func_t *func,
+                             wasmtime_val_raw_t *raw, size_t n, wasm_trap_t **trap) {
+  *trap = NULL;
+  return wasmtime_func_call_unchecked(ctx, func, raw, n, trap);
+}
+
+// vitte_call_loop calls func n times: the cost of a call without cgo, for
+// BenchmarkFuncCall.
+void vitte_call_loop(wasmtime_context_t *ctx, const wasmtime_func_t *func,
+                     wasmtime_val_raw_t *raw, size_t nraw, size_t n) {
+  wasm_trap_t *trap = NULL;
+  for (size_t i = 0; i < n; i++) {
+    wasmtime_error_t *err = wasmtime_func_call_unchecked(ctx, func, raw, nraw, &trap);
+    if (err != NULL) wasmtime_error_delete(err);
+    if (trap != NULL) { wasm_trap_delete(trap); trap = NULL; }
+  }
+}
+
+// vitte_nop does nothing: the cost of a cgo call, for BenchmarkFuncCall.
+void vitte_nop(void) {}

@@ -34,4 +34,11 @@ wasmtime_error_t *vitte_global_set(wasmtime_context_t *ctx, const wasmtime_globa
                                    uint8_t kind, int64_t x);
 uint8_t vitte_global_kind(wasmtime_context_t *ctx, const wasmtime_global_t *g);
 
+wasmtime_error_t *vitte_call(wasmtime_context_t *ctx, const wasmtime_func_t *func,
+                             wasmtime_val_raw_t *raw, size_t n, wasm_trap_t **trap);
+void vitte_call_loop(wasmtime_context_t *ctx, const wasmtime_func_t *func,
+                     wasmtime_val_raw_t *raw, size_t nraw, size_t n);
+
+void vitte_nop(void);
+
 #endif

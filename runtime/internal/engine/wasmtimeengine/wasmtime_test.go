@@ -274,6 +274,19 @@ func BenchmarkFuncCall(b *testing.B) {
 			require.NoError(b, err)
 			inst, err := m.Instantiate(ctx, engine.InstanceConfig{})
 			require.NoError(b, err)
+			if eut.name == "wasmtime" {
+				b.Run("cgo-nop", func(b *testing.B) {
+					for b.Loop() {
+						cgoNop()
+					}
+				})
+				b.Run("empty-from-C", func(b *testing.B) {
+					f := inst.Func("empty")
+					b.ReportAllocs()
+					b.ResetTimer()
+					callLoop(f, b.N)
+				})
+			}
 			for _, fn := range []string{"empty", "add", "twice"} {
 				b.Run(fn, func(b *testing.B) {
 					f := inst.Func(fn)
