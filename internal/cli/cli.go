@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -60,6 +61,7 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	logLevel       string
+	engine         string
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -76,6 +78,7 @@ Exit status: 0 success, 1 plugin or runtime error, 2 usage error,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "lowest plugin log level shown on stderr: trace, debug, info, warn, error")
+	root.PersistentFlags().StringVar(&e.engine, "engine", string(runtime.EngineWazero), "WebAssembly engine: wazero, or wasmtime (in a binary built with -tags wasmtime)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: err, hints: []string{fmt.Sprintf("run '%s --help' for usage", c.CommandPath())}}
 	})
@@ -154,7 +157,15 @@ func (e *env) runtimeWith(ctx context.Context, pluginStdoutToStderr bool, audit 
 	if pluginStdoutToStderr {
 		out = e.stderr
 	}
-	cfg := runtime.NewConfig().WithStdout(out).WithStderr(e.stderr).WithLogger(l).WithAuditor(audit).WithAuditAllowed(auditAllowed)
+	eng, err := runtime.ParseEngine(e.engine)
+	if err != nil {
+		return nil, usageErrorf("--engine: %v", err)
+	}
+	if !slices.Contains(runtime.Engines(), eng) {
+		return nil, usageErrorf("--engine %s: %v (rebuild vitte with -tags %s)", eng, runtime.ErrEngineUnavailable, eng)
+	}
+	cfg := runtime.NewConfig().WithStdout(out).WithStderr(e.stderr).WithLogger(l).WithAuditor(audit).WithAuditAllowed(auditAllowed).
+		WithEngine(eng)
 	return runtime.New(ctx, cfg)
 }
 

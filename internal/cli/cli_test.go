@@ -1,13 +1,16 @@
 package cli_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/vitte-lang/vitte-plugin/internal/cli"
+	"github.com/vitte-lang/vitte-plugin/runtime"
 )
 
 func TestMain(m *testing.M) {
@@ -28,6 +31,13 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("FIXTURES", fixtures)
 			return nil
+		},
+		// [wasmtime]: the binary has the wasmtime engine.
+		Condition: func(cond string) (bool, error) {
+			if cond == "wasmtime" {
+				return slices.Contains(runtime.Engines(), runtime.EngineWasmtime), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 	})
 }
