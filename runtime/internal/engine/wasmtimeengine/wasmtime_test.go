@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -259,6 +260,30 @@ func TestCompile_Invalid(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// BenchmarkFuncCall/wasmtime-go/empty is the same call through
+// wasmtime-go's Func.Call, in BenchmarkFuncCall's run.
+func benchWasmtimeGo(b *testing.B, wasm []byte) {
+	engine := wasmtime.NewEngine()
+	store := wasmtime.NewStore(engine)
+	linker := wasmtime.NewLinker(engine)
+	require.NoError(b, linker.DefineWasi())
+	require.NoError(b, linker.FuncWrap("host", "twice", func(x int64) int64 { return 2 * x }))
+	require.NoError(b, linker.FuncWrap("host", "fail", func() {}))
+	require.NoError(b, linker.FuncWrap("host", "mem", func() int32 { return 0 }))
+	require.NoError(b, linker.FuncWrap(meter.ImportModule, meter.ImportName, func() {}))
+	mod, err := wasmtime.NewModule(engine, wasm)
+	require.NoError(b, err)
+	inst, err := linker.Instantiate(store, mod)
+	require.NoError(b, err)
+	f := inst.GetFunc(store, "empty")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.Call(store); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkFuncCall compares a call of an empty export through the engine
 // (wasmtime_func_call_unchecked) with wazero's CallWithStack.
 func BenchmarkFuncCall(b *testing.B) {
@@ -275,6 +300,7 @@ func BenchmarkFuncCall(b *testing.B) {
 			inst, err := m.Instantiate(ctx, engine.InstanceConfig{})
 			require.NoError(b, err)
 			if eut.name == "wasmtime" {
+				b.Run("wasmtime-go-empty", func(b *testing.B) { benchWasmtimeGo(b, wasm) })
 				b.Run("cgo-nop", func(b *testing.B) {
 					for b.Loop() {
 						cgoNop()
@@ -287,13 +313,13 @@ func BenchmarkFuncCall(b *testing.B) {
 					callLoop(f, b.N)
 				})
 			}
-			for _, fn := range []string{"empty", "add", "twice"} {
+			for _, fn := range []string{"empty", "add", "twice", "random"} {
 				b.Run(fn, func(b *testing.B) {
 					f := inst.Func(fn)
 					stack := make([]uint64, 2)
 					b.ReportAllocs()
 					for b.Loop() {
-						stack[0], stack[1] = 1, 2
+						stack[0], stack[1] = 16, 16
 						if err := f.Call(ctx, stack); err != nil {
 							b.Fatal(err)
 						}
