@@ -500,12 +500,7 @@ func vitteHostCall(env, handle C.uintptr_t, cctx *C.wasmtime_context_t, args *C.
 	for i, t := range h.params {
 		stack[i] = *(*uint64)(unsafe.Pointer(&raw[i])) & mask(t)
 	}
-	var err error
-	if int(env) >= s.e.nHost {
-		err = s.callWASI(int(env)-s.e.nHost, stack)
-	} else {
-		err = h.fn(s.ctx, caller{s}, stack)
-	}
+	err := s.callHost(h, int(env), stack)
 	if err != nil {
 		s.err = err
 		return C.vitte_host_trap()
@@ -514,6 +509,25 @@ func vitteHostCall(env, handle C.uintptr_t, cctx *C.wasmtime_context_t, args *C.
 		*(*uint64)(unsafe.Pointer(&raw[i])) = stack[i]
 	}
 	return nil
+}
+
+// callHost runs host function env. A panic becomes its error, as on
+// wazero: a Go panic must not unwind through wasmtime's frames.
+func (s *store) callHost(h *hostFunc, env int, stack []uint64) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			// wazero's message, without its "(recovered by wazero)".
+			if e, ok := v.(error); ok {
+				err = e
+			} else {
+				err = fmt.Errorf("%v", v)
+			}
+		}
+	}()
+	if env >= s.e.nHost {
+		return s.callWASI(env-s.e.nHost, stack)
+	}
+	return h.fn(s.ctx, caller{s}, stack)
 }
 
 func (s *store) callWASI(i int, stack []uint64) error {

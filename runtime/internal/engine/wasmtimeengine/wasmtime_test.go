@@ -39,6 +39,8 @@ func testHosts(calls *int) []engine.HostFunc {
 			Fn: func(_ context.Context, _ engine.Caller, s []uint64) error { *calls++; s[0] *= 2; return nil }},
 		{Module: "host", Name: "fail", Type: abi.FuncType{},
 			Fn: func(context.Context, engine.Caller, []uint64) error { return errHost }},
+		{Module: "host", Name: "panic", Type: abi.FuncType{},
+			Fn: func(context.Context, engine.Caller, []uint64) error { panic("oops") }},
 		{Module: "host", Name: "mem", Type: abi.FuncType{Results: []abi.ValueType{i32}},
 			Fn: func(_ context.Context, c engine.Caller, s []uint64) error {
 				s[0] = uint64(c.Memory().Size())
@@ -63,6 +65,7 @@ func testModule(t testing.TB) []byte {
 			{Module: "host", Name: "twice", Type: abi.FuncType{Params: []abi.ValueType{i64}, Results: []abi.ValueType{i64}}},
 			{Module: "host", Name: "fail", Type: abi.FuncType{}},
 			{Module: "host", Name: "mem", Type: abi.FuncType{Results: []abi.ValueType{i32}}},
+			{Module: "host", Name: "panic", Type: abi.FuncType{}},
 			{Module: "wasi_snapshot_preview1", Name: "random_get", Type: abi.FuncType{Params: []abi.ValueType{i32, i32}, Results: []abi.ValueType{i32}}},
 		},
 		MemoryMin: 1, HasMemoryMax: true, MemoryMax: 100, ExportMemory: "memory",
@@ -72,12 +75,13 @@ func testModule(t testing.TB) []byte {
 			fn("twice", []abi.ValueType{i64}, []abi.ValueType{i64}, get(0), call(0)),
 			fn("fail", nil, nil, call(1)),
 			fn("mem", nil, []abi.ValueType{i32}, call(2)),
-			fn("random", []abi.ValueType{i32, i32}, []abi.ValueType{i32}, get(0), get(1), call(3)),
+			fn("random", []abi.ValueType{i32, i32}, []abi.ValueType{i32}, get(0), get(1), call(4)),
+			fn("panic", nil, nil, call(3)),
 			fn("grow", []abi.ValueType{i32}, []abi.ValueType{i32}, get(0), []byte{0x40, 0x00}),
 			fn("trap", nil, nil, []byte{0x00}),
 			fn("div", []abi.ValueType{i32, i32}, []abi.ValueType{i32}, get(0), get(1), []byte{0x6d}),
 			fn("oob", nil, []abi.ValueType{i32}, wasmtest.I32Const(-4), []byte{0x28, 0x02, 0x00}),
-			fn("recurse", nil, nil, call(4+10)),
+			fn("recurse", nil, nil, call(5+11)), // its own index: 5 imports, 11 functions before
 			fn("empty", nil, nil),
 		},
 	}
@@ -135,6 +139,7 @@ func TestEngines_Agree(t *testing.T) {
 		{"div", []uint64{0x8000_0000, 0xffff_ffff}},
 		{"oob", []uint64{0}},
 		{"recurse", nil},
+		{"panic", nil},
 		{"add", []uint64{1, 2}},
 	}
 	var got [2][]result
@@ -196,6 +201,8 @@ func TestEngines_Agree(t *testing.T) {
 	assert.Equal(t, uint64(0xffff_ffff), got[1][9].stack[0], "and refused")
 	assert.Equal(t, "wasm error: unreachable", got[1][12].err)
 	assert.True(t, got[1][16].overflow)
+	assert.Contains(t, got[1][17].err, "oops", "a panicking host function fails the call")
+	assert.Equal(t, uint64(3), got[1][18].stack[0], "and the instance goes on")
 }
 
 func cut(s string) (string, string, bool) {
@@ -270,6 +277,7 @@ func benchWasmtimeGo(b *testing.B, wasm []byte) {
 	require.NoError(b, linker.FuncWrap("host", "twice", func(x int64) int64 { return 2 * x }))
 	require.NoError(b, linker.FuncWrap("host", "fail", func() {}))
 	require.NoError(b, linker.FuncWrap("host", "mem", func() int32 { return 0 }))
+	require.NoError(b, linker.FuncWrap("host", "panic", func() {}))
 	require.NoError(b, linker.FuncWrap(meter.ImportModule, meter.ImportName, func() {}))
 	mod, err := wasmtime.NewModule(engine, wasm)
 	require.NoError(b, err)
