@@ -178,14 +178,13 @@ func name(n *C.wasm_name_t) string {
 }
 
 type module struct {
-	e              *eng
-	m              *C.wasmtime_module_t
-	wasi           bool // imports WASI
-	fsImports      bool
-	mu             sync.Mutex
-	closed         bool
-	serialized     []byte
-	serializedDone bool
+	e         *eng
+	m         *C.wasmtime_module_t
+	wasi      bool // imports WASI
+	fsImports bool // imports a WASI function that names a path
+
+	mu     sync.Mutex
+	closed bool
 }
 
 func (m *module) Close(context.Context) error {
@@ -208,12 +207,19 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 	var trap *C.wasm_trap_t
 	var mem *C.vitte_memory
 	err := errorOf(C.vitte_instantiate(m.e.linker, s.cctx, m.m, C.size_t(cfg.MemoryLimit), C.uintptr_t(s.handle), &s.inst, &trap, &mem))
-	if err == nil && trap != nil {
-		err = s.trapError(trap)
+	if trap != nil {
+		if err == nil {
+			err = s.trapError(trap)
+		} else {
+			C.wasm_trap_delete(trap)
+		}
+	}
+	if s.err != nil { // a host function's, from the start function
+		err = s.err
 	}
 	if err != nil {
 		s.free()
-		return nil, fmt.Errorf("instantiate %s: %w", cfg.Name, err)
+		return nil, err
 	}
 	var ext C.wasmtime_extern_t
 	if !bool(C.vitte_export(s.cctx, &s.inst, cstr("memory"), C.size_t(len("memory")), &ext)) || ext.kind != C.WASMTIME_EXTERN_MEMORY || mem == nil {
