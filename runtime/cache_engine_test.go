@@ -12,10 +12,10 @@ import (
 	"github.com/vitte-lang/vitte-plugin/runtime"
 )
 
-// TestDiskCompilationCache: a second runtime sharing the directory loads
+// TestDiskCompilationCache_Engine: a second runtime sharing the directory loads
 // from it, on the engine under test (wasmtime keeps its serialized modules
 // in a subdirectory of its own).
-func TestDiskCompilationCache(t *testing.T) {
+func TestDiskCompilationCache_Engine(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "cache")
 	eng := testEngine(t)

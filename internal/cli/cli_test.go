@@ -26,10 +26,12 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cache := t.TempDir() // shared by the scripts, as by a user's commands
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("testdata", "script"),
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("FIXTURES", fixtures)
+			env.Setenv("VITTE_CACHE_DIR", cache)
 			return nil
 		},
 		// [wasmtime]: the binary has the wasmtime engine.
