@@ -274,6 +274,11 @@ func (s *store) free() {
 			C.free(unsafe.Pointer(f.fn))
 		}
 	}
+	for _, g := range s.globals {
+		if g != nil {
+			C.free(unsafe.Pointer(g.g))
+		}
+	}
 	C.wasmtime_store_delete(s.store)
 	C.free(unsafe.Pointer(s.trap))
 	s.handle.Delete()
@@ -312,8 +317,10 @@ func (s *store) Global(name string) engine.Global {
 	var ext C.wasmtime_extern_t
 	var g *global
 	if C.vitte_export(s.cctx, &s.inst, cstr(name), C.size_t(len(name)), &ext) && ext.kind == C.WASMTIME_EXTERN_GLOBAL {
-		g = &global{s: s, g: *(*C.wasmtime_global_t)(unsafe.Pointer(&ext.of))}
-		g.kind = C.vitte_global_kind(s.cctx, &g.g)
+		// In C memory: a Go pointer argument costs cgo a check per call.
+		g = &global{s: s, g: (*C.wasmtime_global_t)(C.calloc(1, C.size_t(unsafe.Sizeof(C.wasmtime_global_t{}))))}
+		*g.g = *(*C.wasmtime_global_t)(unsafe.Pointer(&ext.of))
+		g.kind = C.vitte_global_kind(s.cctx, g.g)
 	}
 	s.globals[name] = g
 	if g == nil {
@@ -338,14 +345,14 @@ func (s *store) Close(ctx context.Context) error {
 // ignored, as wazero's api.MutableGlobal is never one.
 type global struct {
 	s    *store
-	g    C.wasmtime_global_t
+	g    *C.wasmtime_global_t
 	kind C.uint8_t
 }
 
-func (g *global) Get() uint64 { return uint64(C.vitte_global_get(g.s.cur, &g.g)) }
+func (g *global) Get() uint64 { return uint64(C.vitte_global_get(g.s.cur, g.g)) }
 
 func (g *global) Set(v uint64) {
-	if err := C.vitte_global_set(g.s.cur, &g.g, g.kind, C.int64_t(v)); err != nil {
+	if err := C.vitte_global_set(g.s.cur, g.g, g.kind, C.int64_t(v)); err != nil {
 		C.wasmtime_error_delete(err)
 	}
 }
