@@ -102,14 +102,14 @@ func NewDiskCompilationCache(dir string) (CompilationCache, error) {
 }
 
 // DefaultCacheDir returns the compilation cache folder of the current
-// user: "vitte-plugin" in os.UserCacheDir (~/.cache/vitte-plugin on
-// Linux).
+// user: "vitte/compiled" in os.UserCacheDir (~/.cache/vitte/compiled on
+// Linux), next to the other caches of the vitte command.
 func DefaultCacheDir() (string, error) {
 	d, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("compilation cache: %w", err)
 	}
-	return filepath.Join(d, "vitte-plugin"), nil
+	return filepath.Join(d, "vitte", "compiled"), nil
 }
 
 // WithCompilationCache makes the runtime keep compiled modules in c

@@ -117,7 +117,7 @@ Exit status: 0 success, 1 plugin or runtime error, 2 usage error,
 	}
 	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "lowest plugin log level shown on stderr: trace, debug, info, warn, error")
 	root.PersistentFlags().StringVar(&e.engine, "engine", string(runtime.EngineWazero), "WebAssembly engine: wazero, or wasmtime (in a binary built with -tags wasmtime)")
-	root.PersistentFlags().BoolVar(&e.noCache, "no-cache", false, "compile plugins without the compilation cache ($VITTE_CACHE_DIR, default ~/.cache/vitte-plugin)")
+	root.PersistentFlags().BoolVar(&e.noCache, "no-cache", false, "compile plugins without the compilation cache ($VITTE_CACHE_DIR, default ~/.cache/vitte/compiled)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: err, hints: []string{fmt.Sprintf("run '%s --help' for usage", c.CommandPath())}}
 	})
@@ -131,7 +131,7 @@ Exit status: 0 success, 1 plugin or runtime error, 2 usage error,
 	}
 	plugin.AddCommand(newLoadCmd(e), newCallCmd(e), newInfoCmd(e), newVerifyCmd(e), newPackCmd(e), newBuildCmd(e),
 		newInstallCmd(e), newListCmd(e), newRemoveCmd(e), newUnloadCmd(e),
-		newKeygenCmd(e), newSignCmd(e), newTrustCmd(e),
+		newKeygenCmd(e), newSignCmd(e), newTrustCmd(e), newPushCmd(e), newPullCmd(e),
 		newDevCmd(e), newReleaseCmd(e))
 	root.AddCommand(plugin)
 	return root
