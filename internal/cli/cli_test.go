@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/vitte-lang/vitte-plugin/internal/cli"
 	"github.com/vitte-lang/vitte-plugin/internal/ocitest"
+	"github.com/vitte-lang/vitte-plugin/runtime"
 )
 
 func TestMain(m *testing.M) {
@@ -36,10 +38,15 @@ func TestScripts(t *testing.T) {
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			return nil
 		},
+		// [docker-registry]: a registry binary to test against; [wasmtime]:
+		// the binary has the wasmtime engine.
 		Condition: func(cond string) (bool, error) {
-			if cond == "docker-registry" {
+			switch cond {
+			case "docker-registry":
 				_, err := ocitest.Binary()
 				return err == nil || os.Getenv("CI") == "true", nil
+			case "wasmtime":
+				return slices.Contains(runtime.Engines(), runtime.EngineWasmtime), nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
