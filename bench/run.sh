@@ -12,7 +12,8 @@
 #                               of the harness, as CI runs it; the numbers
 #                               mean nothing
 #
-# BENCH_TAGS=wasmtime adds this runtime's wasmtime rows (wasmtime_test.go).
+# The build tags are $BENCH_TAGS, default wasmtime: this runtime's rows on
+# its wasmtime engine (wasmtime_test.go; cgo). BENCH_TAGS= leaves them out.
 # The raw go test output is kept in $BENCH_OUT (default: a new directory
 # under /tmp, printed at the end): benchstat reads it too, e.g.
 #   go run golang.org/x/perf/cmd/benchstat -filter .unit:sec/op $BENCH_OUT/calls.txt
@@ -51,17 +52,19 @@ machine | tee "$out/machine.txt"
 echo "== peers"
 bash build-peers.sh
 
-echo "== go vet, and the harness's own tests"
-go vet ./...
-go test -count=1 ./cmd/... .
+# The wasmtime engine's rows need cgo (gcc): BENCH_TAGS= leaves them out.
+tags=()
+[ -n "${BENCH_TAGS-wasmtime}" ] && tags=(-tags "${BENCH_TAGS-wasmtime}")
+
+echo "== go vet, and the harness's own tests (${tags[*]:-no tags})"
+go vet "${tags[@]}" ./...
+go test "${tags[@]}" -count=1 ./cmd/... .
 
 echo "== benchmarks ($mode: $count rounds, -benchtime $benchtime; ready: $ready_count rounds, -benchtime $ready_benchtime, $go_ready_benchtime for Go)"
 # One test binary, run once per round: every round measures every system
 # once, so the runs of one system are spread over the whole run like those
 # of its baseline, and a burst of load on a shared machine does not land on
 # one system only (go test -count would run each benchmark's runs in a row).
-tags=()
-[ -n "${BENCH_TAGS:-}" ] && tags=(-tags "$BENCH_TAGS")
 go test "${tags[@]}" -c -o "$out/bench.test" .
 : >"$out/calls.txt"
 : >"$out/ready.txt"
