@@ -44,6 +44,7 @@ type Config struct {
 	logRate        float64
 	logBurst       int
 	cache          CompilationCache
+	pythonDir      string // see WithPythonDir (python.go)
 }
 
 // NewConfig returns the default configuration: plugin stdout and stderr are
