@@ -104,7 +104,16 @@ func (r *Runtime) preparePython(src *source) (*PythonInspection, error) {
 		if err != nil {
 			return nil, wrap(fmt.Errorf("python interpreter: %w", err))
 		}
-		src.python = &pySource{entry: m.Plugin.Module, script: src.module, libDir: filepath.Join(dir, python.LibDir), dir: src.dir, pkg: src.pkg}
+		var files string
+		if src.dir != "" {
+			if files, err = filepath.Abs(src.dir); err != nil {
+				return nil, wrap(err)
+			}
+		}
+		if dir, err = filepath.Abs(dir); err != nil {
+			return nil, wrap(err)
+		}
+		src.python = &pySource{entry: m.Plugin.Module, script: src.module, libDir: filepath.Join(dir, python.LibDir), dir: files, pkg: src.pkg}
 		src.module = mod
 	}
 	pi := &PythonInspection{

@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,11 +42,34 @@ func requirePython(t testing.TB) string {
 	return dir
 }
 
+// pyCache is a compilation cache on disk shared by the Python tests, of
+// this and later runs: an in-memory cache forgets a module when its plugin
+// closes, and compiling the 6 MB interpreter takes seconds (minutes under
+// -race). It is keyed by the module's bytes and wazero's version.
+var pyCache = sync.OnceValues(func() (runtime.CompilationCache, error) {
+	return runtime.NewDiskCompilationCache(filepath.Join(os.TempDir(), "vitte-test-compilation-cache"))
+})
+
+// newPyRuntime is newRuntime with pyCache.
+func newPyRuntime(t testing.TB, cfg runtime.Config) env {
+	t.Helper()
+	requirePython(t)
+	cache, err := pyCache()
+	require.NoError(t, err)
+	ctx := context.Background()
+	e := env{stdout: &syncBuffer{}, logs: &syncBuffer{}}
+	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug - 4}))
+	rt, err := runtime.New(ctx, cfg.WithCompilationCache(cache).WithStdout(e.stdout).WithLogger(logger))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, rt.Close(ctx)) })
+	e.rt = rt
+	return e
+}
+
 // loadPy loads a Python fixture in a runtime of its own.
 func loadPy(t testing.TB, cfg runtime.Config, name string, lc runtime.LoadConfig) (env, *runtime.Plugin) {
 	t.Helper()
-	requirePython(t)
-	e := newRuntime(t, cfg)
+	e := newPyRuntime(t, cfg)
 	e.rt.RegisterHostFunc("test.echo", func(_ context.Context, payload []byte) ([]byte, error) {
 		return append([]byte("echo:"), payload...), nil
 	})
@@ -265,7 +290,7 @@ func TestPython_Package(t *testing.T) {
 	pkg, err := vitplug.OpenFile(out, vitplug.Limits{})
 	require.NoError(t, err)
 
-	e := newRuntime(t, runtime.NewConfig())
+	e := newPyRuntime(t, runtime.NewConfig())
 	p, err := e.rt.LoadPackage(ctx, pkg, runtime.NewLoadConfig())
 	require.NoError(t, err)
 	got, err := p.Call(ctx, "hi", []byte("hey"))
@@ -295,7 +320,7 @@ func TestPython_ExportsMustBeDeclared(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "plugin.toml"), []byte("[plugin]\nname = \"missing-py\"\nversion = \"1.0.0\"\nkind = \"python\"\nmodule = \"main.py\"\n\n[exports.ghost]\ndescription = \"nowhere\"\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.py"), []byte("import vitte_plugin as vp\n\n@vp.export\ndef real(data):\n    return data\n"), 0o644))
-	e := newRuntime(t, runtime.NewConfig())
+	e := newPyRuntime(t, runtime.NewConfig())
 	_, err := e.rt.Load(context.Background(), dir)
 	assert.ErrorContains(t, err, `load plugin "missing-py": handlers: plugin.toml describes [exports.ghost] but main.py declares no handler "ghost"`)
 

@@ -180,6 +180,8 @@ fi
 
 # --- the interpreter module ------------------------------------------------------
 log "linking the reactor module"
+# wasi-libc's emulations (signal, getpid, process clocks) that configure chose.
+py_libs=$(sed -n 's/^LIBS=[[:space:]]*//p' cpython/Makefile)
 rm -f cpython/vitte_python.o python.raw.wasm
 $CC $common_cflags -Wall -Wextra -Werror -Wno-unused-parameter \
     -I cpython -I src/Include -I src/Include/internal -DPy_BUILD_CORE \
@@ -188,7 +190,7 @@ $CC -mexec-model=reactor -Wl,--strip-debug -Wl,--stack-first -z stack-size=10485
     -Wl,--initial-memory=16777216 \
     cpython/vitte_python.o cpython/libpython3.11.a \
     cpython/Modules/_decimal/libmpdec/libmpdec.a cpython/Modules/expat/libexpat.a \
-    zlib/libz.a -lm \
+    zlib/libz.a $py_libs -lm \
     -o python.raw.wasm || die "link failed"
 wasm-opt -O2 --enable-sign-ext --enable-mutable-globals --enable-bulk-memory \
     --strip-debug --strip-producers python.raw.wasm -o python.opt.wasm || die "wasm-opt failed"

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -155,6 +156,14 @@ func (e *env) runtimeWith(ctx context.Context, pluginStdoutToStderr bool, audit 
 		out = e.stderr
 	}
 	cfg := runtime.NewConfig().WithStdout(out).WithStderr(e.stderr).WithLogger(l).WithAuditor(audit).WithAuditAllowed(auditAllowed)
+	// Compiled modules are kept on disk across commands: compiling the
+	// Python interpreter (kind "python") takes seconds. The cache lives as
+	// long as the process; without a cache dir, every command compiles.
+	if dir, err := os.UserCacheDir(); err == nil {
+		if cache, err := runtime.NewDiskCompilationCache(filepath.Join(dir, "vitte", "compiled")); err == nil {
+			cfg = cfg.WithCompilationCache(cache)
+		}
+	}
 	return runtime.New(ctx, cfg)
 }
 

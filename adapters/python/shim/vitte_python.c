@@ -24,6 +24,7 @@
  * The module _vitte (built in) gives the guest kit (lib/vitte_plugin.py) the
  * host imports: log, config_get, call, http_request.
  */
+#define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
 #include <stdint.h>
@@ -277,8 +278,11 @@ static PyMethodDef vitte_methods[] = {
 };
 
 static struct PyModuleDef vitte_module = {
-    PyModuleDef_HEAD_INIT, "_vitte", "Host imports of vitte-plugin ABI v1 (use vitte_plugin).", -1,
-    vitte_methods,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_vitte",
+    .m_doc = "Host imports of vitte-plugin ABI v1 (use vitte_plugin).",
+    .m_size = -1,
+    .m_methods = vitte_methods,
 };
 
 static PyObject *init_vitte(void) {
@@ -330,7 +334,15 @@ area12 *vitte_py_init(char *entry, size_t entry_len) {
     config.install_signal_handlers = 0;
     config.pathconfig_warnings = 0;
     config.module_search_paths_set = 1;
+    /* Fixed paths, so that getpath resolves nothing outside /python (with
+     * no program name it would readlink("/"), a denial on record). */
     PyStatus st = PyConfig_SetString(&config, &config.home, L"/python");
+    if (!PyStatus_Exception(st)) {
+        st = PyConfig_SetString(&config, &config.program_name, L"/python/python3.11");
+    }
+    if (!PyStatus_Exception(st)) {
+        st = PyConfig_SetString(&config, &config.executable, L"/python/python3.11");
+    }
     for (size_t i = 0; !PyStatus_Exception(st) && i < sizeof search_path / sizeof *search_path; i++) {
         st = PyWideStringList_Append(&config.module_search_paths, search_path[i]);
     }

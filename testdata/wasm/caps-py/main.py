@@ -76,10 +76,11 @@ def spin(data):
 @vp.export
 def crash(data):
     """Overflows the interpreter's C stack: a trap, not an exception."""
+    import json
     import sys
 
     sys.setrecursionlimit(1 << 30)
     nested = []
-    for _ in range(1 << 20):
+    for _ in range(1 << 17):
         nested = [nested]
-    return repr(nested)
+    return json.dumps(nested)  # the C encoder recurses once per level
