@@ -16,8 +16,8 @@ import (
 //	ready-cold   a load with nothing compiled: read, check, meter, compile,
 //	             instantiate, on-load (for Python: initialise CPython,
 //	             import the script), then unload
-//	ready-warm   the same, the compiled module coming from a compilation
-//	             cache filled before the timer starts
+//	ready-warm   the same, the compiled module coming from a disk
+//	             compilation cache filled before the timer starts
 //	ready-pooled a new instance of the already compiled plugin (what
 //	             replaces an instance after a trap or a timeout)
 //	call-empty, call-echo-1KiB   one call on an idle pooled instance
@@ -50,7 +50,12 @@ func BenchmarkPython(b *testing.B) {
 			}
 		})
 		b.Run("ready-warm/"+name, func(b *testing.B) {
-			cache := NewCompilationCache()
+			// On disk: an in-memory cache forgets a module when its
+			// plugin closes.
+			cache, err := NewDiskCompilationCache(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
 			defer cache.Close(ctx)
 			load := func() {
 				rt, err := New(ctx, quiet.WithCompilationCache(cache))

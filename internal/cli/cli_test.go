@@ -1,12 +1,14 @@
 package cli_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/vitte-lang/vitte-plugin/adapters/python"
 	"github.com/vitte-lang/vitte-plugin/internal/cli"
 )
 
@@ -23,11 +25,29 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pythonDir, err := python.DefaultDir()
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("testdata", "script"),
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("FIXTURES", fixtures)
+			// The commands' compilation cache (os.UserCacheDir), shared
+			// by the scripts and kept between runs: compiling the Python
+			// interpreter takes seconds.
+			env.Setenv("XDG_CACHE_HOME", filepath.Join(os.TempDir(), "vitte-test-xdg-cache"))
+			env.Setenv(python.EnvDir, pythonDir)
 			return nil
+		},
+		// [python]: the Python interpreter is built (always true in CI,
+		// CI=true, where a missing one must fail the script).
+		Condition: func(cond string) (bool, error) {
+			if cond != "python" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			_, err := python.Find(pythonDir)
+			return err == nil || os.Getenv("CI") == "true", nil
 		},
 	})
 }
