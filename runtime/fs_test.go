@@ -107,7 +107,11 @@ func loadFSProbe(t *testing.T, fixtureName string, grants func(data, ro string) 
 	require.NoError(t, os.Symlink(filepath.Join(tmp, "secret.txt"), filepath.Join(h.data, "abs-out")))
 	require.NoError(t, os.Symlink("../secretdir", filepath.Join(h.data, "dir-out")))
 
-	h.rt = newRuntime(t, runtime.NewConfig().WithAuditor(h.audit.record)).rt
+	if fixtureName == "fs-probe-py" {
+		h.rt = newPyRuntime(t, runtime.NewConfig().WithAuditor(h.audit.record)).rt
+	} else {
+		h.rt = newRuntime(t, runtime.NewConfig().WithAuditor(h.audit.record)).rt
+	}
 	return h.reload(t, fixtureName, grants)
 }
 

@@ -43,11 +43,13 @@ func requirePython(t testing.TB) string {
 }
 
 // pyCache is a compilation cache on disk shared by the Python tests, of
-// this and later runs: an in-memory cache forgets a module when its plugin
-// closes, and compiling the 6 MB interpreter takes seconds (minutes under
-// -race). It is keyed by the module's bytes and wazero's version.
+// this and later runs, and by internal/cli's scripts (the same folder as
+// their $XDG_CACHE_HOME/vitte/compiled): an in-memory cache forgets a
+// module when its plugin closes, and compiling the 6 MB interpreter takes
+// seconds (minutes under -race). It is keyed by the module's bytes and
+// wazero's version.
 var pyCache = sync.OnceValues(func() (runtime.CompilationCache, error) {
-	return runtime.NewDiskCompilationCache(filepath.Join(os.TempDir(), "vitte-test-compilation-cache"))
+	return runtime.NewDiskCompilationCache(filepath.Join(os.TempDir(), "vitte-test-xdg-cache", "vitte", "compiled"))
 })
 
 // newPyRuntime is newRuntime with pyCache.
@@ -243,6 +245,22 @@ func TestPython_PluginFilesReadOnly(t *testing.T) {
 	assert.False(t, ev.Allowed)
 	_, err = os.Stat(filepath.Join(fixture("caps-py"), "new.txt"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// TestPython_NoThreadsProcessesSockets: Python's ways out of the sandbox
+// fail in the guest, with WASI's answer.
+func TestPython_NoThreadsProcessesSockets(t *testing.T) {
+	_, p := loadPy(t, runtime.NewConfig(), "caps-py", runtime.NewLoadConfig())
+	out, err := p.Call(context.Background(), "sandbox", nil)
+	require.NoError(t, err)
+	assert.Equal(t, strings.Join([]string{
+		"thread RuntimeError: can't start new thread",
+		"subprocess OSError: [Errno 58] wasi does not support processes.",
+		"system AttributeError: module 'os' has no attribute 'system'",
+		"fork AttributeError: module 'os' has no attribute 'fork'",
+		"socket AttributeError: module '_socket' has no attribute 'getaddrinfo'",
+		"raw socket OSError: [Errno 58] Not supported",
+	}, "\n"), string(out))
 }
 
 // TestPython_TimeoutAndTrap: a handler that spins stops at the deadline

@@ -10,6 +10,7 @@ Python, for runtime/python_test.go.
   count    how many times count ran in this instance (a fresh instance: 1)
   spin     loops forever (timeout test)
   crash    overflows the C stack (trap test)
+  sandbox  what threads, subprocesses and sockets do (they fail)
 """
 import os
 
@@ -84,3 +85,29 @@ def crash(data):
     for _ in range(1 << 17):
         nested = [nested]
     return json.dumps(nested)  # the C encoder recurses once per level
+
+
+def _attempt(f):
+    try:
+        f()
+        return "ran"
+    except Exception as e:
+        return type(e).__name__ + ": " + str(e)
+
+
+@vp.export
+def sandbox(data):
+    """What Python's escape hatches do in the sandbox: one line each."""
+    import os
+    import socket
+    import subprocess
+    import threading
+
+    return "\n".join([
+        "thread " + _attempt(lambda: threading.Thread(target=print).start()),
+        "subprocess " + _attempt(lambda: subprocess.run(["ls"])),
+        "system " + _attempt(lambda: os.system("ls")),
+        "fork " + _attempt(lambda: os.fork()),
+        "socket " + _attempt(lambda: socket.create_connection(("127.0.0.1", 80))),
+        "raw socket " + _attempt(lambda: socket.socket().connect(("127.0.0.1", 80))),
+    ])
