@@ -139,6 +139,16 @@ type Result struct {
 // returns it, and copies its payload out. The payload may not be larger than
 // limit bytes.
 func LiftResult(mem Memory, ptr uint32, limit uint64) (Result, error) {
+	r, err := AppendResult(nil, mem, ptr, limit)
+	if err == nil && !r.IsErr && r.OK == nil {
+		r.OK = []byte{} // an empty output, not a missing one
+	}
+	return r, err
+}
+
+// AppendResult is LiftResult appending an OK payload to dst, and returning
+// the extended slice as Result.OK, instead of copying it to a new slice.
+func AppendResult(dst []byte, mem Memory, ptr uint32, limit uint64) (Result, error) {
 	a, err := ReadArea(mem, ptr)
 	if err != nil {
 		return Result{}, err
@@ -150,11 +160,14 @@ func LiftResult(mem Memory, ptr uint32, limit uint64) (Result, error) {
 		}
 		return Result{Err: s, IsErr: true}, nil
 	}
-	b, err := Bytes(mem, "output", a.Ptr, a.Len, limit)
-	if err != nil {
-		return Result{}, err
+	if uint64(a.Len) > limit {
+		return Result{}, fmt.Errorf("output of %d bytes exceeds the limit of %d bytes: %w", a.Len, limit, ErrTooLarge)
 	}
-	return Result{OK: b}, nil
+	b, ok := mem.Read(a.Ptr, a.Len)
+	if !ok {
+		return Result{}, fmt.Errorf("output at 0x%x, %d bytes (memory is %d bytes): %w", a.Ptr, a.Len, mem.Size(), ErrOutOfBounds)
+	}
+	return Result{OK: append(dst, b...)}, nil
 }
 
 // LiftUnitResult reads the result<_, string> area at ptr (on-load's result).

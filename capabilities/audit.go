@@ -17,6 +17,10 @@ const (
 	KindHost  Kind = "host"
 	KindEnv   Kind = "env"
 	KindLimit Kind = "limit"
+	// KindCall events record completed handler calls, with the fuel they
+	// used; the runtime sends them only when allowed decisions are
+	// audited too.
+	KindCall Kind = "call"
 )
 
 // Event records one capability decision.
@@ -38,6 +42,9 @@ type Event struct {
 	// Function is the handler or hook during which it happened.
 	Function string `json:"function,omitempty"`
 	Allowed  bool   `json:"allowed"`
+	// Fuel is the fuel the call had used when the event was recorded, for
+	// limit and call events.
+	Fuel uint64 `json:"fuel,omitempty"`
 }
 
 // Auditor receives audit events. It is called from the goroutine of the

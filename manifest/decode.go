@@ -320,9 +320,34 @@ func (dc *decoder) limits(k string, v *tvalue, key string) {
 				l.Output = n
 			}
 		}
+	case "fuel":
+		if dc.want(v, key, vInteger) {
+			if n, err := parseFuel(v.str); err != nil {
+				dc.problem(v.off, key, err)
+			} else {
+				l.Fuel = n
+			}
+		}
 	default:
 		dc.unknown(v, key)
 	}
+}
+
+// MaxFuel is the largest limits.fuel: 2^62, beyond any call's reach and
+// far from overflowing the guest's signed 64-bit counter.
+const MaxFuel = 1 << 62
+
+func parseFuel(s string) (uint64, error) {
+	n, err := strconv.ParseInt(s, 0, 64)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%s is not a whole number of fuel units", quote(s))
+	case n <= 0:
+		return 0, fmt.Errorf("must be positive, not %d (leave it out for no budget)", n)
+	case n > MaxFuel:
+		return 0, fmt.Errorf("%d is over the most, %d", n, int64(MaxFuel))
+	}
+	return uint64(n), nil
 }
 
 func (dc *decoder) config(k string, v *tvalue, key string) {

@@ -176,6 +176,14 @@ type Limits struct {
 	// Output is the largest result or host-call payload. Default
 	// [DefaultOutput].
 	Output Size
+	// Fuel is the CPU budget of one call, on-load included, in units of
+	// metered guest code (about one wasm instruction each): a call that
+	// needs more fails, at the same point on every run and every engine.
+	// Zero, the default, sets no budget (the timeout still applies).
+	//
+	// limits.fuel extends manifest v1: it is written as a TOML integer
+	// (fuel = 50_000_000) and refused by readers that do not know it.
+	Fuel uint64
 }
 
 // DefaultLimits returns the limits of a manifest without a [limits] table.

@@ -650,6 +650,10 @@ func TestParse_limits(t *testing.T) {
 		{`timeout = "1m30s"`, manifest.Limits{Memory: manifest.DefaultMemory, Timeout: 90 * time.Second, Output: manifest.DefaultOutput}},
 		{`output = "1B"`, manifest.Limits{Memory: manifest.DefaultMemory, Timeout: manifest.DefaultTimeout, Output: 1}},
 		{`output = "1kB"`, manifest.Limits{Memory: manifest.DefaultMemory, Timeout: manifest.DefaultTimeout, Output: 1000}},
+		{`fuel = 1`, manifest.Limits{Memory: manifest.DefaultMemory, Timeout: manifest.DefaultTimeout, Output: manifest.DefaultOutput, Fuel: 1}},
+		{`fuel = 50_000_000`, manifest.Limits{Memory: manifest.DefaultMemory, Timeout: manifest.DefaultTimeout, Output: manifest.DefaultOutput, Fuel: 50_000_000}},
+		{`fuel = 0x10`, manifest.Limits{Memory: manifest.DefaultMemory, Timeout: manifest.DefaultTimeout, Output: manifest.DefaultOutput, Fuel: 16}},
+		{`fuel = 4611686018427387904`, manifest.Limits{Memory: manifest.DefaultMemory, Timeout: manifest.DefaultTimeout, Output: manifest.DefaultOutput, Fuel: manifest.MaxFuel}},
 	} {
 		t.Run(tc.with, func(t *testing.T) {
 			m, err := manifest.Parse("", []byte(limits(tc.with)))
@@ -712,6 +716,31 @@ func TestParse_limits(t *testing.T) {
 			name:     "output overflow",
 			with:     limits(`output = "16EiB"`),
 			expected: `plugin.toml:8:10: limits.output: invalid size "16EiB": too large`,
+		},
+		{
+			name:     "fuel zero",
+			with:     limits(`fuel = 0`),
+			expected: `plugin.toml:8:8: limits.fuel: must be positive, not 0 (leave it out for no budget)`,
+		},
+		{
+			name:     "fuel negative",
+			with:     limits(`fuel = -1`),
+			expected: `plugin.toml:8:8: limits.fuel: must be positive, not -1 (leave it out for no budget)`,
+		},
+		{
+			name:     "fuel too large",
+			with:     limits(`fuel = 4611686018427387905`),
+			expected: `plugin.toml:8:8: limits.fuel: 4611686018427387905 is over the most, 4611686018427387904`,
+		},
+		{
+			name:     "fuel string",
+			with:     limits(`fuel = "1000"`),
+			expected: `plugin.toml:8:8: limits.fuel: expected an integer, found string`,
+		},
+		{
+			name:     "fuel float",
+			with:     limits(`fuel = 1e9`),
+			expected: `plugin.toml:8:8: limits.fuel: expected an integer, found float`,
 		},
 		{
 			name:     "unknown limit",

@@ -95,6 +95,9 @@ func (v *validator) manifest(m *Manifest) {
 		v.check("limits.timeout", fmt.Errorf("must be positive, not %v", l.Timeout))
 	}
 	v.check("limits.output", checkOutput(l.Output))
+	if l.Fuel > MaxFuel {
+		v.check("limits.fuel", fmt.Errorf("%d is over the most, %d", l.Fuel, uint64(MaxFuel)))
+	}
 
 	for _, k := range sortedKeys(m.Config) {
 		key := joinKey("config", k)

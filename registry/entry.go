@@ -37,6 +37,10 @@ type Entry struct {
 	Dependencies []Dependency `json:"dependencies"`
 	// InstalledAt is when this version was installed, in UTC.
 	InstalledAt time.Time `json:"installed_at"`
+	// Quarantine is set while a host that runs the plugin has it
+	// quarantined (see SetQuarantine); nil otherwise. Installing a version
+	// clears it.
+	Quarantine *Quarantine `json:"quarantine,omitempty"`
 }
 
 // Dependency is one entry of a plugin's [dependencies], resolved.
@@ -67,6 +71,10 @@ func (e Entry) clone() Entry {
 	e.Signers = slices.Clone(e.Signers)
 	e.Dependencies = slices.Clone(e.Dependencies)
 	e.Grants = e.Grants.clone()
+	if e.Quarantine != nil {
+		q := *e.Quarantine
+		e.Quarantine = &q
+	}
 	return e
 }
 

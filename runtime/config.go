@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	goruntime "runtime"
 	"time"
 
 	"github.com/vitte-lang/vitte-plugin/capabilities"
@@ -36,6 +37,7 @@ type Config struct {
 	maxOutput      uint64
 	maxModuleSize  int64
 	instances      int
+	warm           int
 	auditor        capabilities.Auditor
 	auditAllowed   bool
 	lookupEnv      func(string) (string, bool)
@@ -45,6 +47,10 @@ type Config struct {
 	logBurst       int
 	cache          CompilationCache
 	pythonDir      string // see WithPythonDir (python.go)
+	// quarantine.go: 0 is the default, <0 disables; events may be nil.
+	quarantineFailures int
+	quarantineWindow   time.Duration
+	events             func(Event)
 }
 
 // NewConfig returns the default configuration: plugin stdout and stderr are
@@ -58,7 +64,8 @@ func NewConfig() Config {
 		maxTimeout:    DefaultMaxTimeout,
 		maxOutput:     DefaultMaxOutput,
 		maxModuleSize: DefaultMaxModuleSize,
-		instances:     1,
+		instances:     goruntime.GOMAXPROCS(0),
+		warm:          1,
 		lookupEnv:     os.LookupEnv,
 		logRate:       DefaultLogRate,
 		logBurst:      DefaultLogBurst,
@@ -158,14 +165,24 @@ func (c Config) WithMaxModuleSize(bytes int64) Config {
 	return c
 }
 
-// WithInstances sets how many instances of one plugin may run calls at the
-// same time (default 1). Instances are created on demand; each runs
+// WithInstances sets how many instances of one plugin may exist, and so
+// run calls at the same time (default GOMAXPROCS at NewConfig: calls from
+// many goroutines use every core). Past the warm ones, instances are
+// created when all are busy and kept for the next calls; each runs
 // _initialize and on-load once.
 func (c Config) WithInstances(n int) Config {
-	if n < 1 {
-		n = 1
-	}
-	c.instances = n
+	c.instances = max(n, 1)
+	c.warm = min(c.warm, c.instances)
+	return c
+}
+
+// WithWarmInstances sets how many instances of each plugin the runtime
+// keeps ready, already initialised (_initialize and on-load run), so that
+// calls do not wait for one (default 1; at most WithInstances). Load
+// prepares the first and starts the others in the background; an instance
+// discarded after a trap or a timeout is replaced in the background.
+func (c Config) WithWarmInstances(n int) Config {
+	c.warm = min(max(n, 1), c.instances)
 	return c
 }
 
@@ -219,6 +236,7 @@ type limits struct {
 	memoryPages uint32
 	timeout     time.Duration
 	output      uint64
+	fuel        uint64 // 0: no budget
 }
 
 func effectiveLimits(m manifest.Limits, c Config) limits {
@@ -231,5 +249,6 @@ func effectiveLimits(m manifest.Limits, c Config) limits {
 		memoryPages: uint32(pages),
 		timeout:     min(m.Timeout, c.maxTimeout),
 		output:      min(uint64(m.Output), c.maxOutput),
+		fuel:        m.Fuel,
 	}
 }

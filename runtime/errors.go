@@ -17,6 +17,8 @@ var (
 	ErrTrap = errors.New("plugin trapped")
 	// ErrTimeout: the call ran past the plugin's time limit.
 	ErrTimeout = errors.New("plugin timed out")
+	// ErrFuel: the call used up its fuel, the CPU budget of limits.fuel.
+	ErrFuel = errors.New("plugin ran out of fuel")
 	// ErrCanceled: the caller's context was cancelled during the call.
 	ErrCanceled = errors.New("call canceled")
 	// ErrContract: what the guest returned breaks the ABI (abi.Err* says how).

@@ -54,8 +54,17 @@ func outOfFuel(ctx context.Context, c engine.Caller, _ []uint64) error {
 	if g == nil {
 		return fmt.Errorf("%w: host function out_of_fuel: no fuel counter", ErrContract)
 	}
-	g.Set(uint64(int64(g.Get()) + fuelQuantum))
+	q := int64(fuelQuantum)
+	if st != nil && st.budget > 0 {
+		if st.given >= st.budget {
+			st.hostErr = fmt.Errorf("%w: the call needed more than limits.fuel %d", ErrFuel, st.budget)
+			return st.hostErr
+		}
+		q = min(q, int64(st.budget-st.given))
+	}
+	g.Set(uint64(int64(g.Get()) + q))
 	if st != nil {
+		st.given += uint64(q)
 		st.refills++
 	}
 	return nil

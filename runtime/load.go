@@ -247,7 +247,7 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 	}
 	// Metering stops a runaway guest at its deadline. See RATIONALE.md
 	// "How is a runaway guest stopped?".
-	metered, err := meter.Instrument(src.module, meter.Options{})
+	metered, err := r.instrument(src.module)
 	if err != nil {
 		return nil, wrap("module "+m.Plugin.Module, fmt.Errorf("add metering: %w", err))
 	}
@@ -282,6 +282,7 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 		return nil, errors.Join(wrap("handlers", err), inst.unload(ctx), compiled.Close(ctx))
 	}
 	p.pool.put(inst)
+	p.pool.fill()
 	return p, nil
 }
 
@@ -314,4 +315,13 @@ func (r *Runtime) Verify(ctx context.Context, path string) (*Inspection, error) 
 		errs = append(errs, compiled.Close(ctx))
 	}
 	return ins, errors.Join(errs...)
+}
+
+// instrument adds fuel metering to a module, through the compilation
+// cache when there is one.
+func (r *Runtime) instrument(wasm []byte) ([]byte, error) {
+	if c, ok := r.cfg.cache.(*compilationCache); ok {
+		return c.instrument(wasm)
+	}
+	return meter.Instrument(wasm, meter.Options{})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
@@ -22,10 +23,12 @@ import (
 //
 //  1. Runtime.Load reads, checks and compiles it, then creates its first
 //     instance: instantiate, _initialize, on-load. The plugin is ready.
+//     More instances, up to Config.WithWarmInstances, are prepared in the
+//     background.
 //  2. Call runs a handler on an idle instance, creating another one (up to
 //     Config.WithInstances) when all are busy. An instance that traps,
-//     times out or breaks the ABI is discarded; the next call gets a fresh
-//     one, which runs _initialize and on-load again.
+//     times out or breaks the ABI is discarded and replaced in the
+//     background; each new instance runs _initialize and on-load.
 //  3. Close waits for calls in flight, runs on-unload on every instance and
 //     frees them. Calls after Close fail with ErrClosed.
 type Plugin struct {
@@ -40,10 +43,15 @@ type Plugin struct {
 	env      []string // "KEY=value" of the granted variables
 	sha      string   // module SHA-256, hex, for audit events
 	logLimit *rateLimit
+	handlers map[string]int // handler name -> index in instance.funcs
+	names    []string       // handler names by index, post functions after them
 
-	mu       sync.Mutex
-	closed   bool
-	inflight sync.WaitGroup
+	calls, failures, fuel atomic.Uint64
+
+	closeOnce sync.Once
+	closeErr  error
+
+	breaker breaker // quarantine.go
 }
 
 func newPlugin(rt *Runtime, ins *Inspection, compiled engine.Module, lim limits, lc LoadConfig, caps *capabilities.Set) *Plugin {
@@ -61,19 +69,25 @@ func newPlugin(rt *Runtime, ins *Inspection, compiled engine.Module, lim limits,
 			env = append(env, name+"="+v)
 		}
 	}
-	return &Plugin{
+	p := &Plugin{
 		rt:       rt,
 		ins:      ins,
 		compiled: compiled,
 		limits:   lim,
 		config:   cfg,
 		logger:   rt.logger.With(slog.String("plugin", m.Plugin.Name), slog.String("version", m.Plugin.Version)),
-		pool:     newPool(rt.cfg.instances),
 		caps:     caps,
 		env:      env,
 		sha:      hex.EncodeToString(ins.ModuleSHA256[:]),
 		logLimit: newRateLimit(rt.cfg.logRate, rt.cfg.logBurst),
+		handlers: make(map[string]int, len(ins.Contract.Handlers)),
 	}
+	for i, h := range ins.Contract.Handlers {
+		p.handlers[h] = i
+		p.names = append(p.names, h)
+	}
+	p.pool = newPool(rt.cfg.instances, rt.cfg.warm, p.newInstance, p.logger)
+	return p
 }
 
 // Capabilities returns what the plugin was granted: its manifest's request
@@ -124,100 +138,159 @@ func (p *Plugin) Inspection() *Inspection { return p.ins }
 
 // Call runs the handler name with input and returns its output. It fails
 // with a *CallError wrapping ErrNoHandler, ErrGuest (a *GuestError with the
-// plugin's message), ErrTrap, ErrTimeout, ErrCanceled, ErrContract or
-// ErrClosed.
+// plugin's message), ErrTrap, ErrTimeout, ErrFuel, ErrCanceled,
+// ErrContract, ErrClosed or ErrQuarantined (a *QuarantineError).
 func (p *Plugin) Call(ctx context.Context, name string, input []byte) ([]byte, error) {
-	fail := func(err error) ([]byte, error) {
-		return nil, &CallError{Plugin: p.Name(), Function: name, Err: err}
+	return p.call(ctx, name, input, nil, false)
+}
+
+// AppendCall is Call appending the handler's output to dst and returning
+// the extended slice, as the standard library's Append functions do. With
+// a dst large enough, a call on a warm instance allocates nothing.
+func (p *Plugin) AppendCall(ctx context.Context, dst []byte, name string, input []byte) ([]byte, error) {
+	return p.call(ctx, name, input, dst, true)
+}
+
+func (p *Plugin) call(ctx context.Context, name string, input, dst []byte, appendOut bool) ([]byte, error) {
+	h, ok := p.handlers[name]
+	if !ok {
+		return nil, p.callError(name, fmt.Errorf("%w (handlers: %v)", ErrNoHandler, p.ins.Contract.Handlers))
 	}
-	if !p.ins.Contract.HasHandler(name) {
-		return fail(fmt.Errorf("%w (handlers: %v)", ErrNoHandler, p.ins.Contract.Handlers))
+	if err := p.checkQuarantine(); err != nil {
+		return nil, p.callError(name, err)
 	}
-	if !p.enter() {
-		return fail(ErrClosed)
-	}
-	defer p.inflight.Done()
-	inst, err := p.pool.get(ctx, p.newInstance)
+	inst, err := p.pool.get(ctx)
 	if err != nil {
-		return fail(err)
+		return nil, p.callError(name, err)
 	}
-	st := &callState{inst: inst, fn: name}
-	out, healthy, err := inst.call(ctx, st, input)
-	p.pool.release(ctx, inst, healthy)
-	var so *engine.StackOverflowError
-	switch {
-	case errors.Is(err, ErrTimeout):
-		p.audit(capabilities.Event{Kind: capabilities.KindLimit, Resource: "timeout", Op: "call", Function: name,
-			Rule: fmt.Sprintf("limits.timeout %s", p.limits.timeout)})
-	case errors.As(err, &so):
-		p.audit(capabilities.Event{Kind: capabilities.KindLimit, Resource: "stack", Op: "call", Function: name,
-			Rule: "call stack exhausted (the engine's stack limit)"})
-	}
+	out, healthy, err := inst.call(ctx, h, input, dst, appendOut)
+	st := &inst.st
+	denied, fuel := st.denied, st.used
+	p.pool.release(inst, healthy)
+	p.recordCall(name, err)
+	p.calls.Add(1)
+	p.fuel.Add(fuel)
 	if err != nil {
-		if st.denied && !errors.Is(err, ErrPermission) {
-			err = &deniedError{err}
-		}
-		return fail(err)
+		p.failures.Add(1)
+		return nil, p.failed(name, denied, fuel, err)
+	}
+	if p.rt.cfg.auditAllowed && p.rt.cfg.auditor != nil {
+		p.audit(capabilities.Event{Kind: capabilities.KindCall, Resource: name, Op: "call", Function: name,
+			Rule: "completed", Allowed: true, Fuel: fuel})
 	}
 	return out, nil
 }
 
-func (p *Plugin) enter() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return false
+func (p *Plugin) callError(name string, err error) error {
+	return &CallError{Plugin: p.Name(), Function: name, Err: err}
+}
+
+// failed audits a failed call and returns its error.
+func (p *Plugin) failed(name string, denied bool, fuel uint64, err error) error {
+	var so *engine.StackOverflowError
+	switch {
+	case errors.Is(err, ErrTimeout):
+		p.audit(capabilities.Event{Kind: capabilities.KindLimit, Resource: "timeout", Op: "call", Function: name,
+			Rule: fmt.Sprintf("limits.timeout %s", p.limits.timeout), Fuel: fuel})
+	case errors.Is(err, ErrFuel):
+		p.audit(capabilities.Event{Kind: capabilities.KindLimit, Resource: "fuel", Op: "call", Function: name,
+			Rule: fmt.Sprintf("limits.fuel %d", p.limits.fuel), Fuel: fuel})
+	case errors.As(err, &so):
+		p.audit(capabilities.Event{Kind: capabilities.KindLimit, Resource: "stack", Op: "call", Function: name,
+			Rule: "call stack exhausted (the engine's stack limit)", Fuel: fuel})
+	default:
+		if p.rt.cfg.auditAllowed && p.rt.cfg.auditor != nil {
+			p.audit(capabilities.Event{Kind: capabilities.KindCall, Resource: name, Op: "call", Function: name,
+				Rule: "failed", Allowed: true, Fuel: fuel})
+		}
 	}
-	p.inflight.Add(1)
-	return true
+	if denied && !errors.Is(err, ErrPermission) {
+		err = &deniedError{err}
+	}
+	return p.callError(name, err)
+}
+
+// Stats are a plugin's counters since it was loaded.
+type Stats struct {
+	// Calls counts the handler calls that ran, Failures those of them
+	// that failed.
+	Calls, Failures uint64
+	// Fuel is the fuel the calls used: the metered cost of the guest code
+	// they ran (about one unit a wasm instruction), deterministic for a
+	// given input.
+	Fuel uint64
+	// Instances is how many instances exist, Idle how many of them wait
+	// for a call.
+	Instances, Idle int
+}
+
+// Stats returns the plugin's counters.
+func (p *Plugin) Stats() Stats {
+	live, idle := p.pool.stats()
+	return Stats{Calls: p.calls.Load(), Failures: p.failures.Load(), Fuel: p.fuel.Load(), Instances: live, Idle: idle}
 }
 
 // Close waits for the calls in flight, runs on-unload on each instance and
 // frees the plugin. It is safe to call more than once.
 func (p *Plugin) Close(ctx context.Context) error {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return nil
-	}
-	p.closed = true
-	p.mu.Unlock()
-	p.inflight.Wait()
-	var errs []error
-	for _, inst := range p.pool.drain() {
-		errs = append(errs, inst.unload(ctx))
-	}
-	errs = append(errs, p.compiled.Close(ctx))
-	p.rt.untrack(p)
-	if d := p.logLimit.flush(); d > 0 {
-		p.reportDropped(d, "")
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("unload plugin %q: %w", p.Name(), err)
-	}
-	return nil
+	p.closeOnce.Do(func() {
+		var errs []error
+		for _, inst := range p.pool.close() {
+			errs = append(errs, inst.unload(ctx))
+		}
+		errs = append(errs, p.compiled.Close(ctx))
+		p.rt.untrack(p)
+		if d := p.logLimit.flush(); d > 0 {
+			p.reportDropped(d, "")
+		}
+		if err := errors.Join(errs...); err != nil {
+			p.closeErr = fmt.Errorf("unload plugin %q: %w", p.Name(), err)
+		}
+	})
+	return p.closeErr
 }
 
 // instance is one instance of a plugin's module. It runs one call at a
-// time.
+// time, and holds everything a call needs, so that a call allocates
+// nothing of its own.
 type instance struct {
 	p         *Plugin
 	inst      engine.Instance
 	mem       abi.Memory
 	realloc   engine.Func
+	funcs     []engine.Func // handlers, by index in Plugin.names
+	posts     []engine.Func // their cabi_post functions, or nil
 	inRealloc bool
 	rstack    [4]uint64
+	stack     [2]uint64
 	current   *callState // the call in progress, for denials reported by the engine
 	fuel      engine.Global
+	st        callState // the state of the handler call in progress
+	cctx      callCtx   // the context of the handler call in progress
 }
 
-// refuel gives the instance a fresh quantum before the host calls into it.
-func (i *instance) refuel() { i.fuel.Set(fuelQuantum) }
+// refuel gives the instance its first quantum before the host calls into
+// it, within the call's fuel budget.
+func (i *instance) refuel(st *callState) {
+	q := int64(fuelQuantum)
+	if st.budget > 0 {
+		q = min(q, int64(st.budget))
+	}
+	st.given = uint64(q)
+	i.fuel.Set(uint64(q))
+}
+
+// spent records the fuel st used, from the counter's value after a call.
+func (i *instance) spent(st *callState) {
+	left := int64(i.fuel.Get())
+	st.used = uint64(max(int64(st.given)-left, 0))
+}
 
 func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	cctx, cancel := context.WithTimeout(ctx, p.limits.timeout)
 	defer cancel()
 	inst := &instance{p: p}
+	inst.cctx.st = &inst.st
 	mounts := make([]engine.Mount, len(p.caps.Mounts))
 	for i, m := range p.caps.Mounts {
 		mounts[i] = engine.Mount{Guest: m.Guest, Host: m.Host, ReadOnly: m.Mode != manifest.ReadWrite}
@@ -233,6 +306,7 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 		Denied: func(op, path, rule string) {
 			p.deny(inst.current, capabilities.Event{Kind: capabilities.KindFS, Resource: path, Op: op, Rule: rule})
 		},
+		Sleep:       inst.sleep,
 		MemoryLimit: uint64(p.limits.memoryPages) * 65536,
 		MemoryDenied: func(requested, limit uint64) {
 			e := capabilities.Event{Kind: capabilities.KindLimit, Resource: "memory", Op: "grow",
@@ -257,22 +331,30 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	if inst.fuel == nil {
 		return nil, errors.Join(errors.New("instantiate: no fuel counter in the metered module"), ei.Close(ctx))
 	}
+	inst.funcs = make([]engine.Func, len(p.names))
+	inst.posts = make([]engine.Func, len(p.names))
+	for i, name := range p.names {
+		inst.funcs[i] = ei.Func(name)
+		if p.ins.Contract.Post[name] {
+			inst.posts[i] = ei.Func(abi.ExportPostPrefix + name)
+		}
+	}
 	fail := func(fn string, err error) (*instance, error) {
 		return nil, errors.Join(fmt.Errorf("%s: %w", fn, err), ei.Close(ctx))
 	}
 	c := p.ins.Contract
 	if c.Initialize {
-		st := &callState{inst: inst, fn: abi.ExportInitialize}
+		st := &callState{inst: inst, fn: abi.ExportInitialize, budget: p.limits.fuel, ctx: cctx}
 		inst.current = st
-		inst.refuel()
+		inst.refuel(st)
 		if err := ei.Func(abi.ExportInitialize).Call(withState(cctx, st), nil); err != nil {
 			return fail(abi.ExportInitialize, classify(ctx, p.limits.timeout, st, err))
 		}
 	}
 	if c.OnLoad {
-		st := &callState{inst: inst, fn: abi.ExportOnLoad}
+		st := &callState{inst: inst, fn: abi.ExportOnLoad, budget: p.limits.fuel, ctx: cctx}
 		inst.current = st
-		inst.refuel()
+		inst.refuel(st)
 		var stack [1]uint64
 		if err := ei.Func(abi.ExportOnLoad).Call(withState(cctx, st), stack[:]); err != nil {
 			return fail(abi.ExportOnLoad, classify(ctx, p.limits.timeout, st, err))
@@ -280,6 +362,9 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 		msg, isErr, err := abi.LiftUnitResult(inst.mem, uint32(stack[0]), p.limits.output)
 		if err != nil {
 			return fail(abi.ExportOnLoad, fmt.Errorf("%w: %w", ErrContract, err))
+		}
+		if err := inst.overBudget(st); err != nil {
+			return fail(abi.ExportOnLoad, err)
 		}
 		if isErr {
 			return fail(abi.ExportOnLoad, &GuestError{Message: msg})
@@ -289,18 +374,21 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	return inst, nil
 }
 
-// call runs the handler st.fn. healthy is false when the instance must not
-// be used again; st records what happened during the call (denials).
-func (i *instance) call(ctx context.Context, st *callState, input []byte) (out []byte, healthy bool, err error) {
-	p, name := i.p, st.fn
-	// No timer per call: the metering code checks st.deadline each
-	// quantum (outOfFuel), and host functions that wait derive a context
-	// with it (callState.bounded).
-	st.deadline = time.Now().Add(p.limits.timeout)
-	cctx := withState(ctx, st)
+// call runs the handler h. healthy is false when the instance must not be
+// used again; i.st records what happened during the call (denials, fuel).
+func (i *instance) call(ctx context.Context, h int, input, dst []byte, appendOut bool) (out []byte, healthy bool, err error) {
+	p := i.p
+	st := &i.st
+	// No timer per call, and no clock read either: the metering code
+	// checks the deadline each quantum (outOfFuel), host functions that
+	// wait derive a context with it (callState.bounded), and the deadline
+	// is set the first time one of them asks (callState.start).
+	*st = callState{inst: i, fn: p.names[h], budget: p.limits.fuel, timeout: p.limits.timeout, ctx: ctx}
+	i.cctx.Context = ctx
+	cctx := &i.cctx
 	i.current = st
-	i.refuel()
-	defer func() { i.current = nil }()
+	i.refuel(st)
+	defer i.endCall()
 	ptr, n, err := abi.Lower(cctx, i.mem, i, input, 1)
 	if err != nil {
 		if isContract(err) {
@@ -308,28 +396,90 @@ func (i *instance) call(ctx context.Context, st *callState, input []byte) (out [
 		}
 		return nil, false, classify(ctx, p.limits.timeout, st, fmt.Errorf("pass input: %w", err))
 	}
-	stack := [2]uint64{uint64(ptr), uint64(n)}
-	if err := i.inst.Func(name).Call(cctx, stack[:]); err != nil {
+	i.stack = [2]uint64{uint64(ptr), uint64(n)}
+	if err := i.funcs[h].Call(cctx, i.stack[:]); err != nil {
 		return nil, false, classify(ctx, p.limits.timeout, st, err)
 	}
-	ret := uint32(stack[0])
-	res, err := abi.LiftResult(i.mem, ret, p.limits.output)
+	ret := uint32(i.stack[0])
+	var res abi.Result
+	if appendOut {
+		res, err = abi.AppendResult(dst, i.mem, ret, p.limits.output)
+	} else {
+		res, err = abi.LiftResult(i.mem, ret, p.limits.output)
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %w", ErrContract, err)
 	}
 	healthy = true
-	if p.ins.Contract.Post[name] {
-		stack[0] = uint64(ret)
-		if err := i.inst.Func(abi.ExportPostPrefix+name).Call(cctx, stack[:1]); err != nil {
+	if post := i.posts[h]; post != nil {
+		i.stack[0] = uint64(ret)
+		if err := post.Call(cctx, i.stack[:1]); err != nil {
 			// The result is already copied out: keep it, drop the instance.
-			p.logger.Warn("cabi_post failed; instance discarded", slog.String("function", name), slog.Any("error", classify(ctx, p.limits.timeout, st, err)))
+			p.logger.Warn("cabi_post failed; instance discarded", slog.String("function", st.fn), slog.Any("error", classify(ctx, p.limits.timeout, st, err)))
 			healthy = false
 		}
+	}
+	if err := i.overBudget(st); err != nil {
+		return nil, healthy, err
 	}
 	if res.IsErr {
 		return nil, healthy, &GuestError{Message: res.Err}
 	}
 	return res.OK, healthy, nil
+}
+
+// overBudget checks, once a call has returned, that it stayed within its
+// fuel budget. The metering code checks the counter at loop headers and
+// in functions that loop, not after every charge, so a call can end a
+// little past its budget without reaching outOfFuel; it fails the same
+// way.
+func (i *instance) overBudget(st *callState) error {
+	if st.budget == 0 {
+		return nil
+	}
+	i.spent(st)
+	if st.used <= st.budget {
+		return nil
+	}
+	return fmt.Errorf("%w: the call needed more than limits.fuel %d (it used %d)", ErrFuel, st.budget, st.used)
+}
+
+// endCall records the fuel the call used and forgets the caller's context.
+func (i *instance) endCall() {
+	i.spent(&i.st)
+	i.current = nil
+	i.cctx.Context = nil
+	i.st.ctx = nil
+}
+
+// sleep is the guest's sleep (WASI poll_oneoff on a clock). It waits as
+// asked, but no longer than the call may run: past the call's deadline or
+// once its context is done, it empties the guest's fuel, so that the
+// guest's next metered block reaches outOfFuel, which stops it.
+func (i *instance) sleep(ns int64) {
+	st := i.current
+	if st == nil || st.ctx == nil {
+		return // no call in progress: nothing may wait
+	}
+	ctx := st.ctx
+	d := time.Duration(ns)
+	if dl := st.start(); !dl.IsZero() {
+		d = min(d, time.Until(dl))
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(dl))
+	}
+	if d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
+	if ctx.Err() != nil || st.expired() {
+		i.fuel.Set(^uint64(0)) // -1: out of fuel at the next block
+	}
 }
 
 // Realloc calls the guest's cabi_realloc (abi.Allocator).
@@ -350,11 +500,13 @@ func (i *instance) unload(ctx context.Context) error {
 	var err error
 	if i.p.ins.Contract.OnUnload {
 		cctx, cancel := context.WithTimeout(ctx, min(i.p.limits.timeout, DefaultUnloadTimeout))
-		st := &callState{inst: i, fn: abi.ExportOnUnload}
-		i.refuel()
+		st := &callState{inst: i, fn: abi.ExportOnUnload, budget: i.p.limits.fuel, ctx: cctx}
+		i.current = st
+		i.refuel(st)
 		if e := i.inst.Func(abi.ExportOnUnload).Call(withState(cctx, st), nil); e != nil {
 			err = fmt.Errorf("%s: %w", abi.ExportOnUnload, classify(ctx, min(i.p.limits.timeout, DefaultUnloadTimeout), st, e))
 		}
+		i.current = nil
 		cancel()
 	}
 	return errors.Join(err, i.inst.Close(ctx))
@@ -397,26 +549,71 @@ type callState struct {
 	hostErr error  // a host function's refusal, reported instead of the trap
 	denied  bool   // a capability was denied during the call
 	refills uint64 // fuel quanta given after the first
-	// deadline is when the call times out; zero when the context carries
-	// it instead (instantiation, on-load, on-unload).
+	// budget is limits.fuel (0: none); given is the fuel given so far,
+	// used what the call used, once it ended.
+	budget, given, used uint64
+	// timeout is the call's time limit; zero when the context carries it
+	// instead (instantiation, on-load, on-unload). deadline is when the
+	// call times out, once start has set it.
+	timeout  time.Duration
 	deadline time.Time
+	// ctx is the context of the call: the caller's for a handler, one
+	// bounded by the timeout for the others.
+	ctx context.Context
+}
+
+// start sets the call's deadline, if it has a timeout and no deadline
+// yet, and returns it (zero: the context carries the deadline).
+//
+// A handler call does not read the clock when it starts: reading it costs
+// a quarter of a small call on some machines. The deadline is set the
+// first time something needs it: the first refill of fuel, a host function
+// that waits, a sleep. Before that the guest ran at most one quantum of
+// fuel and made only calls that do not wait, so the deadline is late by
+// that much at most, the same bound as the delay before a deadline is
+// seen. See RATIONALE.md "How is a runaway guest stopped?".
+func (st *callState) start() time.Time {
+	if st.timeout > 0 && st.deadline.IsZero() {
+		st.deadline = time.Now().Add(st.timeout)
+	}
+	return st.deadline
 }
 
 // expired reports whether the call ran past its deadline.
 func (st *callState) expired() bool {
-	return !st.deadline.IsZero() && time.Now().After(st.deadline)
+	d := st.start()
+	return !d.IsZero() && time.Now().After(d)
 }
 
 // bounded returns ctx bounded by the call's deadline, for host functions
 // that wait (network requests, the application's host functions).
 func (st *callState) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
-	if st == nil || st.deadline.IsZero() {
+	if st == nil {
 		return ctx, func() {}
 	}
-	return context.WithDeadline(ctx, st.deadline)
+	d := st.start()
+	if d.IsZero() {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, d)
 }
 
 type stateKey struct{}
+
+// callCtx is the context of a handler call: the caller's context carrying
+// the call's state. One lives in each instance and is reused from call to
+// call, where context.WithValue would allocate each time.
+type callCtx struct {
+	context.Context
+	st *callState
+}
+
+func (c *callCtx) Value(key any) any {
+	if _, ok := key.(stateKey); ok {
+		return c.st
+	}
+	return c.Context.Value(key)
+}
 
 func withState(ctx context.Context, st *callState) context.Context {
 	return context.WithValue(ctx, stateKey{}, st)

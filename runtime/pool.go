@@ -3,67 +3,226 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 )
 
-// pool holds a plugin's instances. At most cap(slots) calls run at once,
-// and there are never more instances than that.
+// pool holds a plugin's instances: at most max exist at once (idle, busy
+// or being created), and the pool keeps at least warm of them initialised
+// (instantiated, _initialize and on-load run), replacing in the background
+// an instance that is discarded. Calls take the most recently used idle
+// instance; a call finding none creates one if it may, and otherwise waits
+// for one to be released.
+//
+// The fast path, an idle instance taken and given back, is two short
+// critical sections and allocates nothing.
 type pool struct {
-	slots chan struct{}
-	mu    sync.Mutex
-	idle  []*instance
+	create func(context.Context) (*instance, error)
+	logger *slog.Logger
+	max    int
+	warm   int
+
+	mu      sync.Mutex
+	idle    []*instance
+	live    int // instances idle, busy or being created
+	busy    int // calls holding an instance
+	closed  bool
+	waiters []chan struct{} // calls waiting for an instance, oldest first
+	drained chan struct{}   // closed when closed && busy == 0
+	bg      sync.WaitGroup  // background creations
 }
 
-func newPool(n int) *pool {
-	return &pool{slots: make(chan struct{}, n)}
+func newPool(max, warm int, create func(context.Context) (*instance, error), logger *slog.Logger) *pool {
+	return &pool{create: create, logger: logger, max: max, warm: min(warm, max), drained: make(chan struct{})}
 }
 
-// get takes a slot, then an idle instance or a new one made by create.
-func (p *pool) get(ctx context.Context, create func(context.Context) (*instance, error)) (*instance, error) {
-	select {
-	case p.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: waiting for an instance: %w", ErrCanceled, context.Cause(ctx))
-	}
+// get returns an instance for one call; the caller gives it back with
+// release.
+func (p *pool) get(ctx context.Context) (*instance, error) {
 	p.mu.Lock()
-	if n := len(p.idle); n > 0 {
-		inst := p.idle[n-1]
-		p.idle = p.idle[:n-1]
+	for {
+		if p.closed {
+			p.mu.Unlock()
+			return nil, ErrClosed
+		}
+		if n := len(p.idle); n > 0 {
+			inst := p.idle[n-1]
+			p.idle[n-1] = nil
+			p.idle = p.idle[:n-1]
+			p.busy++
+			p.mu.Unlock()
+			return inst, nil
+		}
+		if p.live < p.max {
+			p.live++
+			p.busy++
+			p.mu.Unlock()
+			inst, err := p.create(ctx)
+			if err != nil {
+				p.mu.Lock()
+				p.live--
+				p.busy--
+				p.wakeLocked()
+				p.mu.Unlock()
+				return nil, fmt.Errorf("new instance: %w", err)
+			}
+			return inst, nil
+		}
+		ch := make(chan struct{})
+		p.waiters = append(p.waiters, ch)
 		p.mu.Unlock()
-		return inst, nil
+		select {
+		case <-ch:
+			p.mu.Lock()
+		case <-ctx.Done():
+			p.mu.Lock()
+			if !p.removeWaiterLocked(ch) {
+				// Woken and cancelled at once: pass the wake-up on.
+				p.wakeLocked()
+			}
+			p.mu.Unlock()
+			return nil, fmt.Errorf("%w: waiting for an instance: %w", ErrCanceled, context.Cause(ctx))
+		}
+	}
+}
+
+// wakeLocked wakes the oldest waiting call, if any.
+func (p *pool) wakeLocked() {
+	if len(p.waiters) == 0 {
+		return
+	}
+	ch := p.waiters[0]
+	p.waiters[0] = nil
+	p.waiters = p.waiters[1:]
+	close(ch)
+}
+
+func (p *pool) removeWaiterLocked(ch chan struct{}) bool {
+	for i, w := range p.waiters {
+		if w == ch {
+			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// release gives back an instance taken with get. A healthy one goes back
+// to the idle list; an unhealthy one is closed and, if the pool is below
+// its warm size, replaced in the background.
+func (p *pool) release(inst *instance, healthy bool) {
+	p.mu.Lock()
+	p.busy--
+	if healthy {
+		// Even when closing: close collects the idle instances once no
+		// call is in flight, and unloads them.
+		p.idle = append(p.idle, inst)
+		p.wakeLocked()
+	} else {
+		p.live--
+		p.replaceLocked()
+		p.wakeLocked()
+	}
+	if p.closed && p.busy == 0 {
+		p.closeDrainedLocked()
 	}
 	p.mu.Unlock()
-	inst, err := create(ctx)
-	if err != nil {
-		<-p.slots
-		return nil, fmt.Errorf("new instance: %w", err)
+	if !healthy {
+		_ = inst.inst.Close(context.Background())
 	}
-	return inst, nil
 }
 
-// put adds an instance made outside get (the first one, at load).
+func (p *pool) logUnload(err error) {
+	if err != nil {
+		p.logger.Warn("unload instance", slog.Any("error", err))
+	}
+}
+
+// put adds an instance made outside get: the first one, at load.
 func (p *pool) put(inst *instance) {
 	p.mu.Lock()
+	p.live++
 	p.idle = append(p.idle, inst)
 	p.mu.Unlock()
 }
 
-// release gives back the slot, and the instance if it is healthy; an
-// unhealthy one is closed.
-func (p *pool) release(ctx context.Context, inst *instance, healthy bool) {
-	if healthy {
-		p.put(inst)
-	} else {
-		_ = inst.inst.Close(context.WithoutCancel(ctx))
+// fill starts background creations until warm instances exist.
+func (p *pool) fill() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.live < p.warm && !p.closed {
+		if !p.replaceLocked() {
+			return
+		}
 	}
-	<-p.slots
 }
 
-// drain removes and returns the idle instances.
-func (p *pool) drain() []*instance {
+// replaceLocked starts one background creation if the pool is below its
+// warm size. A creation that fails is logged; the pool then creates on
+// demand, so the failure reaches a caller as its call's error.
+func (p *pool) replaceLocked() bool {
+	if p.closed || p.live >= p.warm {
+		return false
+	}
+	p.live++
+	p.bg.Add(1)
+	go func() {
+		defer p.bg.Done()
+		inst, err := p.create(context.Background())
+		p.mu.Lock()
+		if err != nil {
+			p.live--
+			p.wakeLocked()
+			p.mu.Unlock()
+			p.logger.Warn("prepare a warm instance", slog.Any("error", err))
+			return
+		}
+		if p.closed {
+			p.live--
+			p.mu.Unlock()
+			p.logUnload(inst.unload(context.Background()))
+			return
+		}
+		p.idle = append(p.idle, inst)
+		p.wakeLocked()
+		p.mu.Unlock()
+	}()
+	return true
+}
+
+func (p *pool) closeDrainedLocked() {
+	select {
+	case <-p.drained:
+	default:
+		close(p.drained)
+	}
+}
+
+// close refuses new calls, waits for the calls in flight and the
+// background creations, and returns the idle instances.
+func (p *pool) close() []*instance {
+	p.mu.Lock()
+	p.closed = true
+	for len(p.waiters) > 0 {
+		p.wakeLocked()
+	}
+	if p.busy == 0 {
+		p.closeDrainedLocked()
+	}
+	p.mu.Unlock()
+	<-p.drained
+	p.bg.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	idle := p.idle
 	p.idle = nil
+	p.live -= len(idle)
 	return idle
+}
+
+// stats returns the number of instances and how many are idle.
+func (p *pool) stats() (live, idle int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.live, len(p.idle)
 }

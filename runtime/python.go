@@ -245,11 +245,9 @@ func (i *pythonInstance) Func(name string) engine.Func {
 		strings.HasPrefix(name, "_") || strings.HasPrefix(name, "cabi_"):
 		return i.Instance.Func(name)
 	}
-	idx := slices.Index(i.handlers, name)
-	if idx < 0 {
-		return pyMissing(name)
-	}
-	return pyHandler{i, uint32(idx)}
+	// Resolved at the first call: the runtime looks its handlers up when
+	// it creates the instance, before on-load has run the script.
+	return &pyHandler{i: i, name: name, idx: -1}
 }
 
 // Realloc calls the interpreter's cabi_realloc (abi.Allocator), to pass
@@ -311,28 +309,32 @@ func parseHandlerNames(b []byte) ([]string, error) {
 	return names, nil
 }
 
-// pyHandler calls handler number idx through _vitte_py_call.
+// pyHandler calls the handler name through _vitte_py_call, by its index
+// in the names this instance's script declared.
 type pyHandler struct {
-	i   *pythonInstance
-	idx uint32
+	i    *pythonInstance
+	name string
+	idx  int // -1 until the first call
+	call engine.Func
 }
 
-func (h pyHandler) Call(ctx context.Context, stack []uint64) error {
+func (h *pyHandler) Call(ctx context.Context, stack []uint64) error {
+	if h.idx < 0 {
+		h.idx = slices.Index(h.i.handlers, h.name)
+		h.call = h.i.Instance.Func(pyExportCall)
+	}
+	if h.idx < 0 || h.call == nil {
+		// A handler of the plugin that this instance's script did not
+		// declare (its handlers depend on something that changed): the
+		// call fails and the instance is discarded.
+		return fmt.Errorf("%w: python: this instance of the script declared no handler %q", ErrContract, h.name)
+	}
 	st := [3]uint64{uint64(h.idx), stack[0], stack[1]}
-	if err := h.i.Instance.Func(pyExportCall).Call(ctx, st[:]); err != nil {
+	if err := h.call.Call(ctx, st[:]); err != nil {
 		return err
 	}
 	stack[0] = st[0]
 	return nil
-}
-
-// pyMissing is a handler the plugin has but this instance did not declare
-// (a script whose handlers depend on something that changed): the call
-// fails and the instance is discarded.
-type pyMissing string
-
-func (m pyMissing) Call(context.Context, []uint64) error {
-	return fmt.Errorf("%w: python: this instance of the script declared no handler %q", ErrContract, string(m))
 }
 
 // pythonReady completes the load of a Python plugin once its first
@@ -346,6 +348,16 @@ func (p *Plugin) pythonReady(inst *instance) error {
 	c := *p.ins.Contract
 	c.Handlers = slices.Sorted(slices.Values(pi.handlers))
 	p.ins.Contract = &c
+	// What newPlugin and newInstance derived from the contract before the
+	// script ran (the plugin is not published yet: no call runs).
+	p.handlers = make(map[string]int, len(c.Handlers))
+	p.names = append([]string(nil), c.Handlers...)
+	inst.funcs = make([]engine.Func, len(c.Handlers))
+	inst.posts = make([]engine.Func, len(c.Handlers))
+	for k, name := range c.Handlers {
+		p.handlers[name] = k
+		inst.funcs[k] = inst.inst.Func(name)
+	}
 	var errs []error
 	for name := range p.ins.Manifest.Exports {
 		if !slices.Contains(c.Handlers, name) {

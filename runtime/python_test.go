@@ -49,7 +49,7 @@ func requirePython(t testing.TB) string {
 // seconds (minutes under -race). It is keyed by the module's bytes and
 // wazero's version.
 var pyCache = sync.OnceValues(func() (runtime.CompilationCache, error) {
-	return runtime.NewDiskCompilationCache(filepath.Join(os.TempDir(), "vitte-test-xdg-cache", "vitte", "compiled"))
+	return runtime.NewDiskCompilationCache(filepath.Join(os.TempDir(), "vitte-test-compilation-cache"))
 })
 
 // newPyRuntime is newRuntime with pyCache.

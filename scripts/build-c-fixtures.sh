@@ -19,6 +19,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 CC=clang-16
+# clang runs binaryen's wasm-opt on the linked module whenever one is on PATH
+# (binaryen comes with the Python interpreter's build), which changes the
+# output; it looks in its own folder first, then PATH. The fixtures are built
+# without it: clang runs from LLVM's folder (no wasm-opt there) with a PATH
+# holding only the linker it calls (wasm-ld-16), made below in $work/bin.
+cc() { PATH="$work/bin" /usr/lib/llvm-16/bin/clang "$@"; }
 BUILTINS=/usr/lib/llvm-16/lib/clang/16/lib/wasi/libclang_rt.builtins-wasm32.a
 
 die() {
@@ -47,6 +53,8 @@ fi
 # /usr/lib/wasm32-wasi through --sysroot=/usr.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+mkdir "$work/bin"
+ln -s "$(command -v wasm-ld-16)" "$work/bin/wasm-ld-16"
 
 export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0
 
@@ -120,9 +128,9 @@ build() {
     tmp=$(mktemp "$work/out.XXXXXX")
     echo "build-c-fixtures: $dir/$name.c -> $out ($model)"
     if [ "$model" = reactor ]; then
-        "$CC" "${cflags[@]}" -mexec-model=reactor -o "$tmp" "$dir/$name.c"
+        cc "${cflags[@]}" -mexec-model=reactor -o "$tmp" "$dir/$name.c"
     else
-        "$CC" "${cflags[@]}" -o "$tmp" "$dir/$name.c"
+        cc "${cflags[@]}" -o "$tmp" "$dir/$name.c"
     fi
     wasm-validate "$tmp" || die "$out: wasm-validate failed"
     check_exports "$tmp" "$model"

@@ -19,6 +19,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 CC=clang-16
+# clang runs binaryen's wasm-opt on the linked module whenever one is on PATH
+# (binaryen comes with the Python interpreter's build), which changes the
+# output; it looks in its own folder first, then PATH. The fixtures are built
+# without it: clang runs from LLVM's folder (no wasm-opt there) with a PATH
+# holding only the linker it calls (wasm-ld-16), made below in $work/bin.
+cc() { PATH="$work/bin" /usr/lib/llvm-16/bin/clang "$@"; }
 BUILTINS=/usr/lib/llvm-16/lib/clang/16/lib/wasi/libclang_rt.builtins-wasm32.a
 src=testdata/wasm/spec-c/spec-c.c
 out=testdata/wasm/spec-c/spec-c.wasm
@@ -44,6 +50,8 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+mkdir "$work/bin"
+ln -s "$(command -v wasm-ld-16)" "$work/bin/wasm-ld-16"
 
 export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0
 
@@ -51,9 +59,9 @@ export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0
 # With --sysroot=/usr alone, clang would also search the host's /usr/include;
 # -nostdlibinc drops it and -idirafter puts wasi-libc back after clang's own
 # headers. Linking finds /usr/lib/wasm32-wasi through --sysroot=/usr.
-echo "build-spec-c: $("$CC" --version | head -n1)"
+echo "build-spec-c: $(cc --version | head -n1)"
 echo "build-spec-c: $src -> $out (reactor)"
-"$CC" --target=wasm32-wasi --sysroot=/usr -nostdlibinc -idirafter /usr/include/wasm32-wasi \
+cc --target=wasm32-wasi --sysroot=/usr -nostdlibinc -idirafter /usr/include/wasm32-wasi \
     -mexec-model=reactor -O2 -Wall -Wextra -Werror \
     -ffile-prefix-map="$PWD"=. \
     -Wl,--stack-first -Wl,--strip-debug \

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -35,6 +34,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	defer env.closeCache(ctx)
 	if err := root.ExecuteContext(ctx); err != nil {
 		var ee *exitError
 		if !errors.As(err, &ee) && isUsage(err) {
@@ -61,6 +61,43 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	logLevel       string
+	noCache        bool
+	cache          runtime.CompilationCache
+}
+
+// compilationCache returns the compilation cache the commands share, on
+// disk: $VITTE_CACHE_DIR, or runtime.DefaultCacheDir. There is none with
+// --no-cache or VITTE_CACHE_DIR=off. A cache that cannot be opened is
+// skipped (commands then compile every time), and said at debug level.
+func (e *env) compilationCache(l *slog.Logger) runtime.CompilationCache {
+	if e.cache != nil || e.noCache {
+		return e.cache
+	}
+	dir := os.Getenv("VITTE_CACHE_DIR")
+	if dir == "off" {
+		return nil
+	}
+	if dir == "" {
+		d, err := runtime.DefaultCacheDir()
+		if err != nil {
+			l.Debug("no compilation cache", slog.Any("error", err))
+			return nil
+		}
+		dir = d
+	}
+	c, err := runtime.NewDiskCompilationCache(dir)
+	if err != nil {
+		l.Debug("no compilation cache", slog.Any("error", err))
+		return nil
+	}
+	e.cache = c
+	return c
+}
+
+func (e *env) closeCache(ctx context.Context) {
+	if e.cache != nil {
+		_ = e.cache.Close(ctx)
+	}
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -77,6 +114,7 @@ Exit status: 0 success, 1 plugin or runtime error, 2 usage error,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "lowest plugin log level shown on stderr: trace, debug, info, warn, error")
+	root.PersistentFlags().BoolVar(&e.noCache, "no-cache", false, "compile plugins without the compilation cache ($VITTE_CACHE_DIR, default ~/.cache/vitte-plugin)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: err, hints: []string{fmt.Sprintf("run '%s --help' for usage", c.CommandPath())}}
 	})
@@ -90,7 +128,8 @@ Exit status: 0 success, 1 plugin or runtime error, 2 usage error,
 	}
 	plugin.AddCommand(newLoadCmd(e), newCallCmd(e), newInfoCmd(e), newVerifyCmd(e), newPackCmd(e), newBuildCmd(e),
 		newInstallCmd(e), newListCmd(e), newRemoveCmd(e), newUnloadCmd(e),
-		newKeygenCmd(e), newSignCmd(e), newTrustCmd(e), newRuntimeCmd(e))
+		newKeygenCmd(e), newSignCmd(e), newTrustCmd(e),
+		newDevCmd(e), newReleaseCmd(e), newRuntimeCmd(e))
 	root.AddCommand(plugin)
 	return root
 }
@@ -156,13 +195,8 @@ func (e *env) runtimeWith(ctx context.Context, pluginStdoutToStderr bool, audit 
 		out = e.stderr
 	}
 	cfg := runtime.NewConfig().WithStdout(out).WithStderr(e.stderr).WithLogger(l).WithAuditor(audit).WithAuditAllowed(auditAllowed)
-	// Compiled modules are kept on disk across commands: compiling the
-	// Python interpreter (kind "python") takes seconds. The cache lives as
-	// long as the process; without a cache dir, every command compiles.
-	if dir, err := os.UserCacheDir(); err == nil {
-		if cache, err := runtime.NewDiskCompilationCache(filepath.Join(dir, "vitte", "compiled")); err == nil {
-			cfg = cfg.WithCompilationCache(cache)
-		}
+	if c := e.compilationCache(l); c != nil {
+		cfg = cfg.WithCompilationCache(c)
 	}
 	return runtime.New(ctx, cfg)
 }

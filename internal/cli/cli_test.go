@@ -29,14 +29,15 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Shared by the scripts, as by a user's commands, and with the
+	// runtime package's Python tests (pyCache): compiling the Python
+	// interpreter takes seconds, minutes under -race.
+	cache := filepath.Join(os.TempDir(), "vitte-test-compilation-cache")
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("testdata", "script"),
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("FIXTURES", fixtures)
-			// The commands' compilation cache (os.UserCacheDir), shared
-			// by the scripts and kept between runs: compiling the Python
-			// interpreter takes seconds.
-			env.Setenv("XDG_CACHE_HOME", filepath.Join(os.TempDir(), "vitte-test-xdg-cache"))
+			env.Setenv("VITTE_CACHE_DIR", cache)
 			env.Setenv(python.EnvDir, pythonDir)
 			return nil
 		},

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -15,6 +17,7 @@ func newCallCmd(e *env) *cobra.Command {
 	var (
 		configs   []string
 		inputFile string
+		stats     bool
 		gf        grantFlags
 	)
 	c := &cobra.Command{
@@ -30,7 +33,11 @@ status is 1.
 
 Grants work as for load (see vitte plugin load --help): the plugin gets
 what plugin.toml requests AND the --allow-* flags grant. A call that fails
-after a denied access exits with status 4.`,
+after a denied access exits with status 4.
+
+With --stats, a line on stderr gives the fuel the call used (the metered
+cost of the guest code it ran: deterministic, the unit of limits.fuel) and
+its wall-clock time.`,
 		Example: `  vitte plugin call testdata/wasm/hello-c greet world
   echo -n hi | vitte plugin call testdata/wasm/hello-c echo -
   vitte plugin call --input-file big.json ./myplugin transform > out.json`,
@@ -60,7 +67,11 @@ after a denied access exits with status 4.`,
 			if err != nil {
 				return err
 			}
+			start := time.Now()
 			out, err := s.p.Call(ctx, a[1], input)
+			if stats {
+				fmt.Fprintf(e.stderr, "stats: fuel %d, time %s\n", s.p.Stats().Fuel, time.Since(start).Round(time.Microsecond))
+			}
 			if err != nil {
 				return errors.Join(classify(err), s.close(ctx))
 			}
@@ -72,6 +83,7 @@ after a denied access exits with status 4.`,
 	}
 	c.Flags().StringArrayVar(&configs, "config", nil, "override a [config] value, as `key=value` (repeatable)")
 	c.Flags().StringVar(&inputFile, "input-file", "", "read the input from `file`")
+	c.Flags().BoolVar(&stats, "stats", false, "print the call's fuel and time on stderr")
 	gf.register(c.Flags())
 	gf.registerTrust(c.Flags())
 	return c

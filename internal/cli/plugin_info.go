@@ -77,6 +77,7 @@ type infoLimits struct {
 	Memory  string `json:"memory"`
 	Timeout string `json:"timeout"`
 	Output  string `json:"output"`
+	Fuel    uint64 `json:"fuel,omitempty"`
 }
 
 type infoHandler struct {
@@ -104,7 +105,7 @@ func newInfo(ins *runtime.Inspection, set *capabilities.Set) *info {
 		Description: m.Plugin.Description, Authors: m.Plugin.Authors, License: m.Plugin.License,
 		Homepage: m.Plugin.Homepage, ABI: m.Plugin.ABI,
 		Capabilities: infoCapabilities{FS: []infoFS{}, Net: nonNil(m.Capabilities.Net), Host: nonNil(m.Capabilities.Host), Env: nonNil(m.Capabilities.Env)},
-		Limits:       infoLimits{Memory: m.Limits.Memory.String(), Timeout: m.Limits.Timeout.String(), Output: m.Limits.Output.String()},
+		Limits:       infoLimits{Memory: m.Limits.Memory.String(), Timeout: m.Limits.Timeout.String(), Output: m.Limits.Output.String(), Fuel: m.Limits.Fuel},
 		Config:       m.Config,
 		Dependencies: map[string]string{},
 		Handlers:     []infoHandler{},
@@ -264,7 +265,11 @@ func printInfo(w io.Writer, in *info) {
 	for _, v := range in.Capabilities.Env {
 		fmt.Fprintf(w, "  env   %s -> %s\n", v, verdict("env "+v, "granted"))
 	}
-	fmt.Fprintf(w, "limits:       memory %s, timeout %s, output %s\n", in.Limits.Memory, in.Limits.Timeout, in.Limits.Output)
+	fmt.Fprintf(w, "limits:       memory %s, timeout %s, output %s", in.Limits.Memory, in.Limits.Timeout, in.Limits.Output)
+	if in.Limits.Fuel > 0 {
+		fmt.Fprintf(w, ", fuel %d", in.Limits.Fuel)
+	}
+	fmt.Fprintln(w)
 	if len(in.Config) > 0 {
 		fmt.Fprintln(w, "config:")
 		keys := make([]string, 0, len(in.Config))

@@ -6,8 +6,13 @@ import (
 
 // Opcodes the rewrite emits.
 const (
+	opUnreachable  = 0x00
+	opBlock        = 0x02
+	opLoop         = 0x03
 	opIf           = 0x04
 	opEnd          = 0x0b
+	opBr           = 0x0c
+	opBrIf         = 0x0d
 	opCall         = 0x10
 	opLocalGet     = 0x20
 	opLocalSet     = 0x21
@@ -16,6 +21,7 @@ const (
 	opGlobalSet    = 0x24
 	opI64Const     = 0x42
 	opI64LtS       = 0x53
+	opI64Add       = 0x7c
 	opI64Sub       = 0x7d
 	opI64Shl       = 0x86
 	opI64ShrU      = 0x88
@@ -81,17 +87,41 @@ type frame struct {
 }
 
 // region is a function entry or a loop header where fuel is charged.
+//
+// A loop region whose block type has no parameters is also moved: its
+// slow path, the call to out_of_fuel, goes outside the loop, so that no
+// call sits in the loop body (an engine keeps a loop's values in
+// registers only when no call can clobber them):
+//
+//	block bt            ;; exit: the loop's results
+//	  loop              ;; re-entry after a refill
+//	    block           ;; the slow path
+//	      loop bt       ;; the original loop
+//	        counter -= cost; br_if 1 (counter < 0)
+//	        ...body, its branches past the loop renumbered (+3)
+//	      end
+//	      br 2          ;; normal exit, with the results
+//	    end
+//	    counter += cost; call out_of_fuel; br 0
+//	  end
+//	  unreachable
+//	end
 type region struct {
-	cost int64
-	used bool
+	cost  int64
+	used  bool
+	moved bool   // wrapped as above (decided when the loop ends)
+	bt    [2]int // the loop's block type bytes [start, end) in the body; bt[0] < 0: a type index
 }
 
 type patchKind uint8
 
 const (
-	patchCharge patchKind = iota // at pos: charge region val (a loop header)
-	patchFunc                    // [pos, end): a function index, val in the output
-	patchBulk                    // at pos: charge a bulk operation of kind val
+	patchCharge    patchKind = iota // at pos: charge region val (a loop header)
+	patchFunc                       // [pos, end): a function index, val in the output
+	patchBulk                       // at pos: charge a bulk operation of kind val
+	patchLoopOpen                   // at pos (a loop opcode): the wrapper blocks of region val, if moved
+	patchLoopClose                  // at pos (after its end): the slow path of region val, if moved
+	patchLabel                      // [pos, end): branch label val, plus 3 for each moved loop in crossed[c0:c1]
 )
 
 // Kinds of bulk operations: how the size operand is turned into fuel.
@@ -105,6 +135,7 @@ type patch struct {
 	pos, end int
 	kind     patchKind
 	val      uint32
+	c0, c1   int // patchLabel: the loop regions the branch leaves, in funcRewriter.crossed
 }
 
 // funcRewriter rewrites one function body at a time; its slices are
@@ -114,6 +145,7 @@ type funcRewriter struct {
 	frames  []frame
 	regions []region
 	patches []patch
+	crossed []int // regions of the loops branches leave (see patchLabel)
 	nlocals uint64
 	calls   bool   // the function calls (or tail-calls) a function
 	bulk    bool   // the function has bulk operations: one more local
@@ -123,7 +155,7 @@ type funcRewriter struct {
 }
 
 func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, error) {
-	*f = funcRewriter{m: m, frames: f.frames[:0], regions: f.regions[:0], patches: f.patches[:0], out: f.out[:0]}
+	*f = funcRewriter{m: m, frames: f.frames[:0], regions: f.regions[:0], patches: f.patches[:0], crossed: f.crossed[:0], out: f.out[:0]}
 	ngroups, err := r.count(2)
 	if err != nil {
 		return nil, err
@@ -180,7 +212,9 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 		pos = p.pos
 		switch p.kind {
 		case patchCharge:
-			if reg := f.regions[p.val]; reg.used {
+			if reg := f.regions[p.val]; reg.moved {
+				out = f.chargeLoop(out, reg.cost)
+			} else if reg.used {
 				out = f.charge(out, reg.cost, true)
 			}
 		case patchFunc:
@@ -188,6 +222,27 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 			pos = p.end
 		case patchBulk:
 			out = f.bulkCharge(out, int(p.val))
+		case patchLoopOpen:
+			if reg := f.regions[p.val]; reg.moved {
+				out = append(out, opBlock)
+				out = append(out, body[reg.bt[0]:reg.bt[1]]...)
+				out = append(out, opLoop, blockEmpty, opBlock, blockEmpty)
+			}
+		case patchLoopClose:
+			if reg := f.regions[p.val]; reg.moved {
+				out = f.slowPath(out, reg.cost)
+			}
+		case patchLabel:
+			add := uint32(0)
+			for _, id := range f.crossed[p.c0:p.c1] {
+				if f.regions[id].moved {
+					add += 3
+				}
+			}
+			if add > 0 {
+				out = appendU32(out, p.val+add)
+				pos = p.end
+			}
 		}
 	}
 	f.out = append(out, body[pos:]...)
@@ -207,6 +262,37 @@ func (f *funcRewriter) charge(out []byte, cost int64, check bool) []byte {
 		return appendU32(out, f.m.fuel())
 	}
 	return f.check(out)
+}
+
+// chargeLoop appends the charge at the header of a moved loop: counter -=
+// cost; if it is negative, branch to the slow path (see region).
+func (f *funcRewriter) chargeLoop(out []byte, cost int64) []byte {
+	out = append(out, opGlobalGet)
+	out = appendU32(out, f.m.fuel())
+	out = append(out, opI64Const)
+	out = appendS64(out, cost)
+	out = append(out, opI64Sub, opLocalTee)
+	out = appendU32(out, f.fuelLoc)
+	out = append(out, opGlobalSet)
+	out = appendU32(out, f.m.fuel())
+	out = append(out, opLocalGet)
+	out = appendU32(out, f.fuelLoc)
+	return append(out, opI64Const, 0, opI64LtS, opBrIf, 1)
+}
+
+// slowPath appends what follows the end of a moved loop (see region): the
+// normal exit, then the refill, which gives back the header's charge
+// before re-entering the loop, so that the header is paid once.
+func (f *funcRewriter) slowPath(out []byte, cost int64) []byte {
+	out = append(out, opBr, 2, opEnd, opGlobalGet)
+	out = appendU32(out, f.m.fuel())
+	out = append(out, opI64Const)
+	out = appendS64(out, cost)
+	out = append(out, opI64Add, opGlobalSet)
+	out = appendU32(out, f.m.fuel())
+	out = append(out, opCall)
+	out = appendU32(out, f.m.oof())
+	return append(out, opBr, 0, opEnd, opUnreachable, opEnd)
 }
 
 // check appends, with the new counter on the stack: store it; if it is
@@ -270,11 +356,32 @@ func (f *funcRewriter) target(r *reader, label uint32) error {
 }
 
 func (f *funcRewriter) label(r *reader) error {
+	start := r.off
 	l, err := r.u32()
 	if err != nil {
 		return err
 	}
-	return f.target(r, l)
+	if err := f.target(r, l); err != nil {
+		return err
+	}
+	f.labelPatch(start, r.off, l)
+	return nil
+}
+
+// labelPatch records the branch label l at [pos, end), with the loops the
+// branch leaves: if some of them are moved, the label moves out by three
+// for each (see region).
+func (f *funcRewriter) labelPatch(pos, end int, l uint32) {
+	c0 := len(f.crossed)
+	n := len(f.frames)
+	for i := n - 1; i > n-1-int(l) && i >= 0; i-- {
+		if fr := &f.frames[i]; fr.kind == kindLoop {
+			f.crossed = append(f.crossed, fr.region)
+		}
+	}
+	if len(f.crossed) > c0 {
+		f.patches = append(f.patches, patch{pos: pos, end: end, kind: patchLabel, val: l, c0: c0, c1: len(f.crossed)})
+	}
 }
 
 // pop ends the innermost frame and adds its cost to the enclosing one.
@@ -294,7 +401,8 @@ func (f *funcRewriter) pop() {
 		}
 	case kindLoop:
 		if fr.targeted {
-			f.regions[fr.region] = region{cost: fr.cur, used: true}
+			reg := &f.regions[fr.region]
+			reg.cost, reg.used, reg.moved = fr.cur, true, reg.bt[0] >= 0
 		} else {
 			c = fr.cur
 		}
@@ -372,13 +480,22 @@ func (f *funcRewriter) analyze(r *reader) error {
 			f.push(kindBlock)
 			cost = 0
 		case op == 0x03: // loop
+			btStart := r.off
 			if err = r.blockType(); err != nil {
 				break
 			}
+			bt := [2]int{btStart, r.off}
+			// Value types are 0x60-0x7f; a type index (which may have
+			// parameters) is anything else but 0x40.
+			if c := r.b[btStart]; c != blockEmpty && (c < 0x60 || c > 0x7f) {
+				bt[0] = -1
+			}
 			f.push(kindLoop)
 			f.top().region = len(f.regions)
-			f.patches = append(f.patches, patch{pos: r.off, kind: patchCharge, val: uint32(len(f.regions))})
-			f.regions = append(f.regions, region{})
+			f.patches = append(f.patches,
+				patch{pos: start, kind: patchLoopOpen, val: uint32(len(f.regions))},
+				patch{pos: r.off, kind: patchCharge, val: uint32(len(f.regions))})
+			f.regions = append(f.regions, region{bt: bt})
 			cost = 0
 		case op == 0x04: // if
 			if err = r.blockType(); err != nil {
@@ -430,6 +547,7 @@ func (f *funcRewriter) analyze(r *reader) error {
 			if uint64(l) >= uint64(len(f.frames)) {
 				return r.errf(ErrMalformed, "delegate label %d out of range", l)
 			}
+			f.labelPatch(start+1, r.off, l)
 			cost = 0
 		case op == 0x08: // throw
 			_, err = r.u32()
@@ -438,8 +556,14 @@ func (f *funcRewriter) analyze(r *reader) error {
 			if l, err = r.u32(); err == nil && uint64(l) >= uint64(len(f.frames)) {
 				err = r.errf(ErrMalformed, "rethrow label %d out of range", l)
 			}
+			if err == nil {
+				f.labelPatch(start+1, r.off, l)
+			}
 		case op == 0x0a: // throw_ref
 		case op == 0x0b: // end
+			if t := f.top(); t.kind == kindLoop && t.targeted {
+				f.patches = append(f.patches, patch{pos: r.off, kind: patchLoopClose, val: uint32(t.region)})
+			}
 			f.pop()
 			cost = 0
 		case op == 0x0c, op == 0x0d, op == 0xd5, op == 0xd6: // br, br_if, br_on_null, br_on_non_null

@@ -59,5 +59,5 @@ func ExampleInstrument() {
 	fmt.Println("fuel used:", meter.Used(quantum, uint64(refills), int64(fuel.Get())))
 	// Output:
 	// true 3
-	// fuel used: 4001
+	// fuel used: 4000
 }

@@ -80,6 +80,11 @@ type InstanceConfig struct {
 	// to grow past it (memory.grow then fails in the guest).
 	MemoryLimit  uint64
 	MemoryDenied func(requested, limit uint64)
+	// Sleep, when not nil, is how the guest sleeps (WASI poll_oneoff on a
+	// clock): it must return when the call the guest serves has to stop,
+	// however long the guest asked for. Nil sleeps for real, for as long
+	// as asked.
+	Sleep func(ns int64)
 }
 
 // Mount maps a guest path to a host directory.

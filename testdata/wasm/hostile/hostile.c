@@ -18,6 +18,7 @@
 #include "vitte_plugin.h"
 
 #include <wasi/api.h>
+#include <unistd.h>
 
 /* A handler that bypasses the kit: core type (i32 ptr, i32 len) -> i32. */
 #define RAW_HANDLER(ident, name) __attribute__((export_name(name))) uint32_t ident(uint32_t ptr, uint32_t len)
@@ -152,6 +153,15 @@ RAW_HANDLER(loop, "loop") {
     (void)ptr, (void)len;
     for (;;) {
         spin++;
+    }
+}
+
+/* sleep: sleeps an hour at a time, forever: WASI poll_oneoff on a clock, no
+ * guest code running. Ends by the timeout, not an hour later. */
+RAW_HANDLER(sleep_forever, "sleep") {
+    (void)ptr, (void)len;
+    for (;;) {
+        sleep(3600);
     }
 }
 

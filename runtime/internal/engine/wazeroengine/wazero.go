@@ -128,8 +128,12 @@ type module struct {
 func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (engine.Instance, error) {
 	mc := wazero.NewModuleConfig().
 		WithName(""). // anonymous: many instances of one module coexist
-		WithStartFunctions().
-		WithSysNanosleep()
+		WithStartFunctions()
+	if cfg.Sleep != nil {
+		mc = mc.WithNanosleep(cfg.Sleep)
+	} else {
+		mc = mc.WithSysNanosleep()
+	}
 	if cfg.Deterministic {
 		mc = deterministic(mc, cfg.Seed)
 	} else {
