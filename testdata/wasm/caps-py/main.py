@@ -82,7 +82,7 @@ def crash(data):
 
     sys.setrecursionlimit(1 << 30)
     nested = []
-    for _ in range(1 << 17):
+    for _ in range(1 << 16):
         nested = [nested]
     return json.dumps(nested)  # the C encoder recurses once per level
 
