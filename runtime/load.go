@@ -255,7 +255,7 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 	if err != nil {
 		return nil, wrap("compile "+m.Plugin.Module, err)
 	}
-	if compiled, err = wrapPython(src, compiled, lim.output); err != nil {
+	if compiled, err = wrapPython(ctx, src, compiled, lim.output); err != nil {
 		return nil, wrap("module "+m.Plugin.Module, err)
 	}
 	caps, err := capabilities.Resolve(m.Capabilities, lc.grants)

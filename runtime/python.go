@@ -143,7 +143,8 @@ func readHostFile(name string, max int64) ([]byte, error) {
 // instances mount the plugin's files and the standard library, start the
 // script on load and dispatch handlers by name. Other modules are
 // returned as they are.
-func wrapPython(src *source, compiled engine.Module, outputLimit uint64) (engine.Module, error) {
+// On error, compiled is closed.
+func wrapPython(ctx context.Context, src *source, compiled engine.Module, outputLimit uint64) (engine.Module, error) {
 	ps := src.python
 	if ps == nil {
 		return compiled, nil
@@ -152,7 +153,7 @@ func wrapPython(src *source, compiled engine.Module, outputLimit uint64) (engine
 	if ps.pkg != nil {
 		dir, err := extractPackageFiles(ps.pkg, ps.entry)
 		if err != nil {
-			return nil, fmt.Errorf("python: %w", err)
+			return nil, errors.Join(fmt.Errorf("python: %w", err), compiled.Close(ctx))
 		}
 		pm.files, pm.tmp = dir, dir
 	}
