@@ -200,6 +200,9 @@ wasm-opt -O2 --enable-sign-ext --enable-mutable-globals --enable-bulk-memory \
 
 # --- the standard library zip ----------------------------------------------------
 log "zipping the standard library"
+# The build's sysconfig data records the build folder: make it fixed, so
+# that the zip does not depend on (or reveal) where it was built.
+sed -i "s#$work#/build#g" cpython/build/lib.*/_sysconfigdata_*.py
 "$BUILD_PYTHON" "$here/mkzip.py" stdlib src/Lib "cpython/$(cat cpython/pybuilddir.txt)" \
     "$here/lib" python311.zip
 
