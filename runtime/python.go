@@ -313,10 +313,11 @@ func parseHandlerNames(b []byte) ([]string, error) {
 // pyHandler calls the handler name through _vitte_py_call, by its index
 // in the names this instance's script declared.
 type pyHandler struct {
-	i    *pythonInstance
-	name string
-	idx  int // -1 until the first call
-	call engine.Func
+	i     *pythonInstance
+	name  string
+	idx   int // -1 until the first call
+	call  engine.Func
+	stack [3]uint64 // here, not on the Go stack: it would escape
 }
 
 func (h *pyHandler) Call(ctx context.Context, stack []uint64) error {
@@ -330,11 +331,11 @@ func (h *pyHandler) Call(ctx context.Context, stack []uint64) error {
 		// call fails and the instance is discarded.
 		return fmt.Errorf("%w: python: this instance of the script declared no handler %q", ErrContract, h.name)
 	}
-	st := [3]uint64{uint64(h.idx), stack[0], stack[1]}
-	if err := h.call.Call(ctx, st[:]); err != nil {
+	h.stack = [3]uint64{uint64(h.idx), stack[0], stack[1]}
+	if err := h.call.Call(ctx, h.stack[:]); err != nil {
 		return err
 	}
-	stack[0] = st[0]
+	stack[0] = h.stack[0]
 	return nil
 }
 
