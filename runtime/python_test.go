@@ -7,8 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -356,4 +359,45 @@ func TestPython_ExportsMustBeDeclared(t *testing.T) {
 	_, err = e.rt.Load(context.Background(), dir)
 	assert.ErrorContains(t, err, "RuntimeError: no config")
 	assert.ErrorContains(t, err, `File "/plugin/main.py", line 2`)
+}
+
+// TestPython_HTTP: vitte_plugin.http.request goes through http.request
+// and the network capability: a granted destination answers, another is
+// refused with HostError.
+func TestPython_HTTP(t *testing.T) {
+	srv := newNetServer(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Seen", r.Method+" "+r.Header.Get("X-Probe"))
+		w.WriteHeader(http.StatusTeapot)
+		fmt.Fprintf(w, "got %q", body)
+	})
+	dir := t.TempDir()
+	manifest := fmt.Sprintf("[plugin]\nname = \"http-py\"\nversion = \"1.0.0\"\nkind = \"python\"\nmodule = \"main.py\"\n\n[capabilities]\nnet = [\"127.0.0.1:%s\"]\n", srv.port)
+	script := `import vitte_plugin as vp
+
+@vp.export(json=True)
+def fetch(args):
+    try:
+        r = vp.http.request(args["method"], args["url"], {"X-Probe": "py"}, args.get("body", ""))
+    except vp.HostError as e:
+        return {"refused": str(e)}
+    return {"status": r.status, "seen": r.header("x-seen"), "body": r.text()}
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "plugin.toml"), []byte(manifest), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.py"), []byte(script), 0o644))
+	e := newPyRuntime(t, runtime.NewConfig())
+	ctx := context.Background()
+	p, err := e.rt.LoadWithConfig(ctx, dir, runtime.NewLoadConfig().WithGrants(capabilities.NewGrants().WithNet("127.0.0.1:"+srv.port)))
+	require.NoError(t, err)
+	defer p.Close(ctx)
+
+	out, err := p.Call(ctx, "fetch", []byte(`{"method": "POST", "url": "`+srv.at("127.0.0.1", "/x")+`", "body": "héllo"}`))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"status": 418, "seen": "POST py", "body": "got \"héllo\""}`, string(out))
+	assert.Equal(t, int32(1), srv.hits.Load())
+
+	out, err = p.Call(ctx, "fetch", []byte(`{"method": "GET", "url": "http://127.0.0.2:`+srv.port+`/"}`))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"refused": "permission denied: request to \"http://127.0.0.2:`+srv.port+`/\": no net grant matches"}`, string(out))
+	assert.Equal(t, int32(1), srv.hits.Load(), "the refused request never left")
 }
