@@ -183,7 +183,9 @@ log "linking the reactor module"
 # wasi-libc's emulations (signal, getpid, process clocks) that configure chose.
 py_libs=$(sed -n 's/^LIBS=[[:space:]]*//p' cpython/Makefile)
 rm -f cpython/vitte_python.o python.raw.wasm
-$CC $common_cflags -Wall -Wextra -Werror -Wno-unused-parameter \
+# -ffile-prefix-map: the shim's path (a checkout, or the folder `vitte plugin
+# runtime install` extracts to) must not reach the module through __FILE__.
+$CC $common_cflags -DNDEBUG -ffile-prefix-map="$here"=adapters/python -Wall -Wextra -Werror -Wno-unused-parameter \
     -I cpython -I src/Include -I src/Include/internal -DPy_BUILD_CORE \
     -c "$here/shim/vitte_python.c" -o cpython/vitte_python.o
 $CC -mexec-model=reactor -Wl,--strip-debug -Wl,--stack-first -z stack-size=1048576 \
