@@ -40,6 +40,26 @@ type compilationCache struct {
 
 	mu      sync.Mutex
 	metered map[[sha256.Size]byte][]byte
+	others  map[Engine]any // the caches of the other engines, made on first use
+}
+
+// engineCache returns the cache of engine e, made by mk(dir) the first
+// time (dir is "" for a cache in memory).
+func (c *compilationCache) engineCache(e Engine, mk func(dir string) (any, error)) (any, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.others[e]; ok {
+		return v, nil
+	}
+	v, err := mk(c.dir)
+	if err != nil {
+		return nil, fmt.Errorf("compilation cache %s: %w", c.dir, err)
+	}
+	if c.others == nil {
+		c.others = map[Engine]any{}
+	}
+	c.others[e] = v
+	return v, nil
 }
 
 func (c *compilationCache) Close(ctx context.Context) error { return c.c.Close(ctx) }
@@ -82,14 +102,14 @@ func NewDiskCompilationCache(dir string) (CompilationCache, error) {
 }
 
 // DefaultCacheDir returns the compilation cache folder of the current
-// user: "vitte-plugin" in os.UserCacheDir (~/.cache/vitte-plugin on
-// Linux).
+// user: "vitte/compiled" in os.UserCacheDir (~/.cache/vitte/compiled on
+// Linux), next to the other caches of the vitte command.
 func DefaultCacheDir() (string, error) {
 	d, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("compilation cache: %w", err)
 	}
-	return filepath.Join(d, "vitte-plugin"), nil
+	return filepath.Join(d, "vitte", "compiled"), nil
 }
 
 // WithCompilationCache makes the runtime keep compiled modules in c

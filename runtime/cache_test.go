@@ -70,5 +70,5 @@ func TestDefaultCacheDir(t *testing.T) {
 	require.NoError(t, err)
 	d, err := runtime.DefaultCacheDir()
 	require.NoError(t, err)
-	assert.Equal(t, filepath.Join(base, "vitte-plugin"), d)
+	assert.Equal(t, filepath.Join(base, "vitte", "compiled"), d)
 }

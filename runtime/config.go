@@ -47,6 +47,7 @@ type Config struct {
 	logBurst       int
 	cache          CompilationCache
 	pythonDir      string // see WithPythonDir (python.go)
+	engine         Engine
 	// quarantine.go: 0 is the default, <0 disables; events may be nil.
 	quarantineFailures int
 	quarantineWindow   time.Duration

@@ -92,8 +92,22 @@ type fsHost struct {
 // loadFSProbe builds the host tree and loads fixture with grants(data, ro).
 func loadFSProbe(t *testing.T, fixtureName string, grants func(data, ro string) capabilities.Grants) *fsHost {
 	t.Helper()
-	tmp := t.TempDir()
+	tmp := loadFSProbeTree(t)
 	h := &fsHost{tmp: tmp, data: filepath.Join(tmp, "data"), ro: filepath.Join(tmp, "ro"), audit: &fsAudit{}}
+	if fixtureName == "fs-probe-py" {
+		h.rt = newPyRuntime(t, runtime.NewConfig().WithAuditor(h.audit.record)).rt
+	} else {
+		h.rt = newRuntime(t, runtime.NewConfig().WithAuditor(h.audit.record)).rt
+	}
+	return h.reload(t, fixtureName, grants)
+}
+
+// loadFSProbeTree builds the host tree of fsHost in a new temporary
+// directory, and returns it.
+func loadFSProbeTree(t *testing.T) string {
+	t.Helper()
+	tmp := t.TempDir()
+	h := &fsHost{tmp: tmp, data: filepath.Join(tmp, "data"), ro: filepath.Join(tmp, "ro")}
 	write := func(p, s string) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, os.WriteFile(p, []byte(s), 0o644))
@@ -106,13 +120,7 @@ func loadFSProbe(t *testing.T, fixtureName string, grants func(data, ro string) 
 	require.NoError(t, os.Symlink("../secret.txt", filepath.Join(h.data, "link-out")))
 	require.NoError(t, os.Symlink(filepath.Join(tmp, "secret.txt"), filepath.Join(h.data, "abs-out")))
 	require.NoError(t, os.Symlink("../secretdir", filepath.Join(h.data, "dir-out")))
-
-	if fixtureName == "fs-probe-py" {
-		h.rt = newPyRuntime(t, runtime.NewConfig().WithAuditor(h.audit.record)).rt
-	} else {
-		h.rt = newRuntime(t, runtime.NewConfig().WithAuditor(h.audit.record)).rt
-	}
-	return h.reload(t, fixtureName, grants)
+	return tmp
 }
 
 // reload loads fixtureName again, in the same runtime and host tree, with

@@ -291,6 +291,7 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	defer cancel()
 	inst := &instance{p: p}
 	inst.cctx.st = &inst.st
+	inst.st = callState{inst: inst, budget: p.limits.fuel, timeout: p.limits.timeout}
 	mounts := make([]engine.Mount, len(p.caps.Mounts))
 	for i, m := range p.caps.Mounts {
 		mounts[i] = engine.Mount{Guest: m.Guest, Host: m.Host, ReadOnly: m.Mode != manifest.ReadWrite}
@@ -383,7 +384,7 @@ func (i *instance) call(ctx context.Context, h int, input, dst []byte, appendOut
 	// checks the deadline each quantum (outOfFuel), host functions that
 	// wait derive a context with it (callState.bounded), and the deadline
 	// is set the first time one of them asks (callState.start).
-	*st = callState{inst: i, fn: p.names[h], budget: p.limits.fuel, timeout: p.limits.timeout, ctx: ctx}
+	st.reset(p.names[h], ctx)
 	i.cctx.Context = ctx
 	cctx := &i.cctx
 	i.current = st
@@ -401,14 +402,12 @@ func (i *instance) call(ctx context.Context, h int, input, dst []byte, appendOut
 		return nil, false, classify(ctx, p.limits.timeout, st, err)
 	}
 	ret := uint32(i.stack[0])
-	var res abi.Result
-	if appendOut {
-		res, err = abi.AppendResult(dst, i.mem, ret, p.limits.output)
-	} else {
-		res, err = abi.LiftResult(i.mem, ret, p.limits.output)
-	}
+	res, err := abi.AppendResult(dst, i.mem, ret, p.limits.output)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %w", ErrContract, err)
+	}
+	if !appendOut && res.OK == nil {
+		res.OK = []byte{} // an empty output, not a missing one
 	}
 	healthy = true
 	if post := i.posts[h]; post != nil {
@@ -577,6 +576,20 @@ func (st *callState) start() time.Time {
 		st.deadline = time.Now().Add(st.timeout)
 	}
 	return st.deadline
+}
+
+// reset prepares the state of an instance's handler call for the next
+// one. It writes only what changed: the state lives in the instance, on
+// the heap, where every pointer written costs a write barrier check.
+func (st *callState) reset(fn string, ctx context.Context) {
+	st.fn, st.ctx = fn, ctx
+	if st.hostErr != nil {
+		st.hostErr = nil
+	}
+	if !st.deadline.IsZero() {
+		st.deadline = time.Time{}
+	}
+	st.denied, st.refills, st.given, st.used = false, 0, 0, 0
 }
 
 // expired reports whether the call ran past its deadline.

@@ -64,7 +64,7 @@ func newPyRuntime(t testing.TB, cfg runtime.Config) env {
 	ctx := context.Background()
 	e := env{stdout: &syncBuffer{}, logs: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug - 4}))
-	rt, err := runtime.New(ctx, cfg.WithCompilationCache(cache).WithStdout(e.stdout).WithLogger(logger))
+	rt, err := runtime.New(ctx, cfg.WithCompilationCache(cache).WithEngine(testEngine(t)).WithStdout(e.stdout).WithLogger(logger))
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, rt.Close(ctx)) })
 	e.rt = rt

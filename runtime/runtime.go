@@ -11,7 +11,6 @@ import (
 
 	"github.com/vitte-lang/vitte-plugin/abi"
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
-	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine/wazeroengine"
 )
 
 // HostFunc is a function the application provides to plugins under a
@@ -51,11 +50,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if rt.logger == nil {
 		rt.logger = slog.Default()
 	}
-	opts := wazeroengine.Options{HostFuncs: rt.hostModule()}
-	if c, ok := cfg.cache.(*compilationCache); ok {
-		opts.Cache = c.c
-	}
-	eng, err := wazeroengine.New(ctx, opts)
+	eng, err := newEngine(ctx, cfg, rt.hostModule())
 	if err != nil {
 		return nil, fmt.Errorf("new runtime: %w", err)
 	}

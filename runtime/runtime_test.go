@@ -34,6 +34,12 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
+func (s *syncBuffer) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
+}
+
 func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -52,8 +58,14 @@ var testCache = runtime.NewCompilationCache()
 
 func newRuntime(t testing.TB, cfg runtime.Config) env {
 	t.Helper()
+	return newRuntimeOn(t, testEngine(t), cfg)
+}
+
+// newRuntimeOn is newRuntime on engine eng.
+func newRuntimeOn(t testing.TB, eng runtime.Engine, cfg runtime.Config) env {
+	t.Helper()
 	ctx := context.Background()
-	cfg = cfg.WithCompilationCache(testCache)
+	cfg = cfg.WithCompilationCache(testCache).WithEngine(eng)
 	e := env{stdout: &syncBuffer{}, logs: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug - 4}))
 	rt, err := runtime.New(ctx, cfg.WithStdout(e.stdout).WithLogger(logger))

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -61,6 +62,7 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	logLevel       string
+	engine         string
 	noCache        bool
 	cache          runtime.CompilationCache
 }
@@ -114,7 +116,8 @@ Exit status: 0 success, 1 plugin or runtime error, 2 usage error,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "lowest plugin log level shown on stderr: trace, debug, info, warn, error")
-	root.PersistentFlags().BoolVar(&e.noCache, "no-cache", false, "compile plugins without the compilation cache ($VITTE_CACHE_DIR, default ~/.cache/vitte-plugin)")
+	root.PersistentFlags().StringVar(&e.engine, "engine", string(runtime.EngineWazero), "WebAssembly engine: wazero, or wasmtime (in a binary built with -tags wasmtime)")
+	root.PersistentFlags().BoolVar(&e.noCache, "no-cache", false, "compile plugins without the compilation cache ($VITTE_CACHE_DIR, default ~/.cache/vitte/compiled)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: err, hints: []string{fmt.Sprintf("run '%s --help' for usage", c.CommandPath())}}
 	})
@@ -128,7 +131,7 @@ Exit status: 0 success, 1 plugin or runtime error, 2 usage error,
 	}
 	plugin.AddCommand(newLoadCmd(e), newCallCmd(e), newInfoCmd(e), newVerifyCmd(e), newPackCmd(e), newBuildCmd(e),
 		newInstallCmd(e), newListCmd(e), newRemoveCmd(e), newUnloadCmd(e),
-		newKeygenCmd(e), newSignCmd(e), newTrustCmd(e),
+		newKeygenCmd(e), newSignCmd(e), newTrustCmd(e), newPushCmd(e), newPullCmd(e),
 		newDevCmd(e), newReleaseCmd(e), newRuntimeCmd(e))
 	root.AddCommand(plugin)
 	return root
@@ -194,7 +197,15 @@ func (e *env) runtimeWith(ctx context.Context, pluginStdoutToStderr bool, audit 
 	if pluginStdoutToStderr {
 		out = e.stderr
 	}
-	cfg := runtime.NewConfig().WithStdout(out).WithStderr(e.stderr).WithLogger(l).WithAuditor(audit).WithAuditAllowed(auditAllowed)
+	eng, err := runtime.ParseEngine(e.engine)
+	if err != nil {
+		return nil, usageErrorf("--engine: %v", err)
+	}
+	if !slices.Contains(runtime.Engines(), eng) {
+		return nil, usageErrorf("--engine %s: %v (rebuild vitte with -tags %s)", eng, runtime.ErrEngineUnavailable, eng)
+	}
+	cfg := runtime.NewConfig().WithStdout(out).WithStderr(e.stderr).WithLogger(l).WithAuditor(audit).WithAuditAllowed(auditAllowed).
+		WithEngine(eng)
 	if c := e.compilationCache(l); c != nil {
 		cfg = cfg.WithCompilationCache(c)
 	}

@@ -4,12 +4,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/vitte-lang/vitte-plugin/adapters/python"
 	"github.com/vitte-lang/vitte-plugin/internal/cli"
+	"github.com/vitte-lang/vitte-plugin/internal/ocitest"
+	"github.com/vitte-lang/vitte-plugin/runtime"
 )
 
 func TestMain(m *testing.M) {
@@ -38,17 +42,57 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("FIXTURES", fixtures)
 			env.Setenv("VITTE_CACHE_DIR", cache)
+			// The blob cache of pulled packages stays in $WORK.
+			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			env.Setenv(python.EnvDir, pythonDir)
 			return nil
 		},
-		// [python]: the Python interpreter is built (always true in CI,
-		// CI=true, where a missing one must fail the script).
+		// [docker-registry]: a registry binary to test against; [wasmtime]:
+		// the binary has the wasmtime engine; [python]: the Python
+		// interpreter is built (always true in CI, where a missing one must
+		// fail the script).
 		Condition: func(cond string) (bool, error) {
-			if cond != "python" {
-				return false, fmt.Errorf("unknown condition %q", cond)
+			switch cond {
+			case "docker-registry":
+				_, err := ocitest.Binary()
+				return err == nil || os.Getenv("CI") == "true", nil
+			case "python":
+				_, err := python.Find(pythonDir)
+				return err == nil || os.Getenv("CI") == "true", nil
+			case "wasmtime":
+				return slices.Contains(runtime.Engines(), runtime.EngineWasmtime), nil
 			}
-			_, err := python.Find(pythonDir)
-			return err == nil || os.Getenv("CI") == "true", nil
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"registry": cmdRegistry,
 		},
 	})
+}
+
+// cmdRegistry is the script command "registry NAME [USER:PASSWORD]": it
+// starts a real docker-registry (internal/ocitest) on 127.0.0.1 for the
+// rest of the script, with htpasswd authentication when a user is given,
+// and sets $NAME to its host:port. Without the binary it fails: scripts
+// start with "[!docker-registry] skip", a condition that is true when the
+// binary is there, and always in CI (CI=true), so that CI runs them.
+func cmdRegistry(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: registry NAME [USER:PASSWORD]")
+	}
+	if _, err := ocitest.Binary(); err != nil {
+		ts.Fatalf("%v: scripts that need it start with [!docker-registry] skip, which does not skip in CI (CI=true)", err)
+	}
+	var opts ocitest.Options
+	if len(args) == 2 {
+		u, p, ok := strings.Cut(args[1], ":")
+		if !ok {
+			ts.Fatalf("want USER:PASSWORD, got %q", args[1])
+		}
+		opts.Users = map[string]string{u: p}
+	}
+	r, err := ocitest.Start(ts.MkAbs(".registry-"+args[0]), opts)
+	ts.Check(err)
+	ts.Defer(func() { r.Close() })
+	ts.Setenv(args[0], r.Host)
 }

@@ -2,12 +2,14 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,14 +27,10 @@ var installVerifier = trustedSigners
 // newInstallCmd is `vitte plugin install`: the local registry
 // (registry.Registry.Install).
 func newInstallCmd(e *env) *cobra.Command {
-	var (
-		gf            grantFlags
-		yes           bool
-		allowUnsigned bool
-		policy        string
-	)
+	var o installOpts
+	gf := &o.gf
 	c := &cobra.Command{
-		Use:   "install <file.vitplug>",
+		Use:   "install <file.vitplug | oci://REGISTRY/REPO[:VERSION|@sha256:DIGEST|@CONSTRAINT] | NAME@CONSTRAINT>",
 		Short: "Install a plugin package in the local registry",
 		Long: `Install checks the package <file.vitplug> (its integrity, then its
 signatures against the trust policy), shows what the plugin requests and
@@ -56,103 +54,144 @@ which host folder it should be.
 
 Unsigned packages are refused unless --insecure-allow-unsigned is given.
 
+From an OCI registry: oci://REGISTRY/REPO:VERSION installs that version,
+@sha256:DIGEST that manifest, @CONSTRAINT (such as @^1.2) or no version at
+all the highest version the constraint accepts (pre-releases only when it
+names one). NAME@CONSTRAINT is oci://DEFAULT/NAME@CONSTRAINT, DEFAULT
+being the default registry: $VITTE_REGISTRY, or registry.default in
+$XDG_CONFIG_HOME/vitte/config.toml (see 'vitte plugin pull --help'). The
+package is pulled into the blob cache (checked: manifest layout, digest,
+package), its signatures are fetched from the registry, and it is then
+installed exactly as a local file is, the trust policy matching the
+source oci://REGISTRY/REPO:VERSION. Credentials, --plain-http and
+--timeout are as for pull.
+
 Exit status: 0 installed (or installed already), 1 error, 2 usage error
 or no confirmation, 3 the package failed verification, 4 the update's new
 requests were not approved.`,
 		Example: `  vitte plugin install hello-1.0.0.vitplug
   vitte plugin install --allow-net api.example.com --allow-env LANG --yes hello-1.1.0.vitplug
-  VITTE_HOME=/srv/vitte vitte plugin install --policy trust.toml hello-1.0.0.vitplug`,
+  VITTE_HOME=/srv/vitte vitte plugin install --policy trust.toml hello-1.0.0.vitplug
+  vitte plugin install --yes oci://ghcr.io/acme/plugins/hello:1.2.0
+  VITTE_REGISTRY=oci://ghcr.io/acme/plugins vitte plugin install hello@^1.2`,
 		Args: args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			ctx := cmd.Context()
 			if gf.audit != "" || gf.auditAllowed {
 				return usageErrorf("--audit and --audit-allowed apply when a plugin runs, not to install")
 			}
-			grants, err := grantRecord(&gf)
+			grants, err := grantRecord(gf)
 			if err != nil {
 				return err
+			}
+			if isOCIArg(a[0]) {
+				return e.installOCI(ctx, a[0], grants, &o)
 			}
 			path := a[0]
-			pkg, err := vitplug.OpenFile(path, vitplug.Limits{})
-			if err != nil {
-				return withCode(ExitError, fmt.Errorf("install %s: %w", path, err))
-			}
-			reg, err := openRegistry()
-			if err != nil {
-				return err
-			}
-			m := pkg.Manifest()
 			abs, err := filepath.Abs(path)
 			if err != nil {
 				return withCode(ExitError, err)
 			}
-			source := "file://" + filepath.ToSlash(abs)
-			old, update := reg.Get(m.Plugin.Name)
-			if err := showInstall(e.stderr, pkg, source, grants, old, update); err != nil {
-				return err
-			}
-			if gf.all {
-				warnf(e.stderr, "--allow-all grants every net, host and env request of %q %s", m.Plugin.Name, m.Plugin.Version)
-			}
-			tty := isTerminal(e.stdin)
-			in := bufio.NewReader(e.stdin)
-			what := fmt.Sprintf("%q %s", m.Plugin.Name, m.Plugin.Version)
-			// A first install is confirmed here. An update keeps grants the
-			// user approved already: only what it requests beyond them needs
-			// an approval (Confirm). If the plugin is removed meanwhile, the
-			// install records the grants of the flags only, which the user
-			// typed.
-			if !update && !yes {
-				if !tty {
-					return withCode(ExitUsage, fmt.Errorf("install plugin %s: not confirmed: stdin is not a terminal", what),
-						"pass --yes to install it with the grants shown above")
-				}
-				if !ask(e.stderr, in, fmt.Sprintf("install plugin %s with these grants?", what)) {
-					return withCode(ExitError, fmt.Errorf("install plugin %s: cancelled", what))
-				}
-			}
-			opts := registry.InstallOptions{
-				Grants: grants,
-				Source: source,
-				Verify: func(p *vitplug.Package, source string) ([]string, error) {
-					if p.ContentID() != pkg.ContentID() {
-						return nil, fmt.Errorf("%s changed during the install", path)
-					}
-					return installVerifier(p, source, policy, allowUnsigned)
-				},
-				Confirm: func(d registry.CapabilityDiff) bool {
-					fmt.Fprintf(e.stderr, "%q %s requests more than %s was granted:\n", d.Name, d.Version, d.OldVersion)
-					for _, it := range d.Items() {
-						fmt.Fprintf(e.stderr, "  + %s\n", it)
-					}
-					if yes {
-						return true
-					}
-					return tty && ask(e.stderr, in, "grant these too?")
-				},
-			}
-			ent, err := reg.Install(ctx, path, opts)
-			if err != nil {
-				return installError(err)
-			}
-			if len(ent.Signers) == 0 {
-				warnf(e.stderr, "plugin %s is not signed: installed because of --insecure-allow-unsigned", what)
-			}
-			verb := "installed"
-			if update && old.SHA256 == ent.SHA256 && old.InstalledAt.Equal(ent.InstalledAt) {
-				verb = "already installed"
-			}
-			fmt.Fprintf(e.stdout, "%s %s %s %s\n", verb, ent.Name, ent.Version, ent.ContentID)
-			return nil
+			return e.installFile(ctx, path, "file://"+filepath.ToSlash(abs), "", grants, &o, func(p *vitplug.Package, source string) ([]string, error) {
+				return installVerifier(p, source, o.policy, o.allowUnsigned)
+			})
 		},
 	}
 	gf.register(c.Flags())
 	_ = c.Flags().MarkHidden("audit")
 	_ = c.Flags().MarkHidden("audit-allowed")
-	c.Flags().BoolVarP(&yes, "yes", "y", false, "install without asking, and grant what an update newly requests")
-	c.Flags().BoolVar(&allowUnsigned, "insecure-allow-unsigned", false, "install a package that has no trusted signature (integrity is still checked)")
-	c.Flags().StringVar(&policy, "policy", "", "check signatures against the trust policy `FILE` (default: the user's trust.toml)")
+	c.Flags().BoolVarP(&o.yes, "yes", "y", false, "install without asking, and grant what an update newly requests")
+	c.Flags().BoolVar(&o.allowUnsigned, "insecure-allow-unsigned", false, "install a package that has no trusted signature (integrity is still checked)")
+	c.Flags().StringVar(&o.policy, "policy", "", "check signatures against the trust policy `FILE` (default: the user's trust.toml)")
+	registerTransferFlags(c, &o.plainHTTP, &o.timeout)
 	return c
+}
+
+// installOpts are the flags of install.
+type installOpts struct {
+	gf            grantFlags
+	yes           bool
+	allowUnsigned bool
+	policy        string
+	plainHTTP     bool
+	timeout       time.Duration
+}
+
+// installFile installs the package file path, which comes from source
+// (recorded, and matched by the trust policy) and is shown as origin when
+// that is not path, through the registry's install with verify: shown,
+// confirmed, verified, recorded. Local files and packages pulled from an
+// OCI registry take this same path.
+func (e *env) installFile(ctx context.Context, path, source, origin string, grants registry.GrantRecord, o *installOpts, verify func(*vitplug.Package, string) ([]string, error)) error {
+	if origin == "" {
+		origin = path
+	}
+	pkg, err := vitplug.OpenFile(path, vitplug.Limits{})
+	if err != nil {
+		return withCode(ExitError, fmt.Errorf("install %s: %w", origin, err))
+	}
+	reg, err := openRegistry()
+	if err != nil {
+		return err
+	}
+	m := pkg.Manifest()
+	old, update := reg.Get(m.Plugin.Name)
+	if err := showInstall(e.stderr, pkg, source, grants, old, update); err != nil {
+		return err
+	}
+	if o.gf.all {
+		warnf(e.stderr, "--allow-all grants every net, host and env request of %q %s", m.Plugin.Name, m.Plugin.Version)
+	}
+	tty := isTerminal(e.stdin)
+	in := bufio.NewReader(e.stdin)
+	what := fmt.Sprintf("%q %s", m.Plugin.Name, m.Plugin.Version)
+	// A first install is confirmed here. An update keeps grants the
+	// user approved already: only what it requests beyond them needs
+	// an approval (Confirm). If the plugin is removed meanwhile, the
+	// install records the grants of the flags only, which the user
+	// typed.
+	if !update && !o.yes {
+		if !tty {
+			return withCode(ExitUsage, fmt.Errorf("install plugin %s: not confirmed: stdin is not a terminal", what),
+				"pass --yes to install it with the grants shown above")
+		}
+		if !ask(e.stderr, in, fmt.Sprintf("install plugin %s with these grants?", what)) {
+			return withCode(ExitError, fmt.Errorf("install plugin %s: cancelled", what))
+		}
+	}
+	opts := registry.InstallOptions{
+		Grants: grants,
+		Source: source,
+		Verify: func(p *vitplug.Package, source string) ([]string, error) {
+			if p.ContentID() != pkg.ContentID() {
+				return nil, fmt.Errorf("%s changed during the install", origin)
+			}
+			return verify(p, source)
+		},
+		Confirm: func(d registry.CapabilityDiff) bool {
+			fmt.Fprintf(e.stderr, "%q %s requests more than %s was granted:\n", d.Name, d.Version, d.OldVersion)
+			for _, it := range d.Items() {
+				fmt.Fprintf(e.stderr, "  + %s\n", it)
+			}
+			if o.yes {
+				return true
+			}
+			return tty && ask(e.stderr, in, "grant these too?")
+		},
+	}
+	ent, err := reg.Install(ctx, path, opts)
+	if err != nil {
+		return installError(err)
+	}
+	if len(ent.Signers) == 0 {
+		warnf(e.stderr, "plugin %s is not signed: installed because of --insecure-allow-unsigned", what)
+	}
+	verb := "installed"
+	if update && old.SHA256 == ent.SHA256 && old.InstalledAt.Equal(ent.InstalledAt) {
+		verb = "already installed"
+	}
+	fmt.Fprintf(e.stdout, "%s %s %s %s\n", verb, ent.Name, ent.Version, ent.ContentID)
+	return nil
 }
 
 // showInstall prints what the plugin requests and what will be granted.

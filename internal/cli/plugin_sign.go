@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -20,11 +21,14 @@ import (
 // CHECKSUMS (trust.Sign), embedded or detached.
 func newSignCmd(e *env) *cobra.Command {
 	var (
-		keyPath string
-		detach  bool
+		keyPath   string
+		detach    bool
+		push      bool
+		plainHTTP bool
+		timeout   time.Duration
 	)
 	c := &cobra.Command{
-		Use:   "sign --key KEY <file.vitplug>",
+		Use:   "sign --key KEY <file.vitplug> | sign --key KEY --push oci://REGISTRY/REPO:VERSION",
 		Short: "Sign a plugin package",
 		Long: `Sign signs the package <file.vitplug> with the secret key KEY (made by
 'vitte plugin keygen' or 'minisign -G'): a minisign signature of the
@@ -42,17 +46,34 @@ the signature is written next to it, to <file.vitplug>.minisig.
 An encrypted key's passphrase is read from the terminal, or from the
 environment variable VITTE_KEY_PASSWORD when it is set.
 
-It prints the path of the package, or of the .minisig file, on stdout.`,
+It prints the path of the package, or of the .minisig file, on stdout.
+
+With --push, the argument is a package in an OCI registry,
+oci://REGISTRY/REPO:VERSION or @sha256:DIGEST: it is pulled and checked as
+'vitte plugin pull' does, signed, and the signature is pushed as a
+separate artifact (artifactType application/vnd.vitte.signature.v1+minisign,
+its subject the package's manifest), which 'vitte plugin install' finds
+through the registry's referrers API or its sha256-<hex> tag fallback.
+The package in the registry does not change. It prints the signature
+artifact's reference on stdout. Credentials, --plain-http and --timeout
+are as for 'vitte plugin pull'.`,
 		Example: `  vitte plugin sign --key ~/.config/vitte/vitte.key hello-0.1.0.vitplug
-  VITTE_KEY_PASSWORD=... vitte plugin sign --key vitte.key --detach hello-0.1.0.vitplug`,
+  VITTE_KEY_PASSWORD=... vitte plugin sign --key vitte.key --detach hello-0.1.0.vitplug
+  vitte plugin sign --key vitte.key --push oci://ghcr.io/acme/plugins/hello:0.1.0`,
 		Args: args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			if keyPath == "" {
 				return usageErrorf("sign: missing --key KEY, the secret key file")
 			}
+			if push != isOCIArg(a[0]) || push && detach {
+				return usageErrorf("sign: --push signs a package in a registry, oci://REGISTRY/REPO:VERSION, and --detach or neither a file")
+			}
 			key, err := loadSecretKey(keyPath)
 			if err != nil {
 				return err
+			}
+			if push {
+				return e.signPush(cmd.Context(), a[0], key, plainHTTP, timeout)
 			}
 			path := a[0]
 			data, mode, err := readPackageFile(path)
@@ -107,7 +128,45 @@ It prints the path of the package, or of the .minisig file, on stdout.`,
 	}
 	c.Flags().StringVar(&keyPath, "key", "", "sign with the secret key `FILE` (vitte.key, or a minisign .key)")
 	c.Flags().BoolVar(&detach, "detach", false, "write the signature to <file.vitplug>.minisig instead of embedding it")
+	c.Flags().BoolVar(&push, "push", false, "sign the package oci://REGISTRY/REPO:VERSION and push the signature next to it")
+	registerTransferFlags(c, &plainHTTP, &timeout)
 	return c
+}
+
+// signPush is sign --push: pull arg, sign it, push the signature.
+func (e *env) signPush(ctx context.Context, arg string, key minisign.PrivateKey, plainHTTP bool, timeout time.Duration) error {
+	ref, constraint, err := parseOCIArg(arg)
+	if err != nil {
+		return err
+	}
+	if constraint != "" || ref.Tag == "" && ref.Digest == "" {
+		return usageErrorf("sign --push %s: name one version, :VERSION or @sha256:DIGEST", arg)
+	}
+	client, err := e.ociClient(plainHTTP)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := withTimeout(ctx, timeout)
+	defer cancel()
+	p, err := client.Pull(ctx, ref)
+	if err != nil {
+		return ociError(err, ref)
+	}
+	pkg, err := vitplug.OpenFile(p.Path, vitplug.Limits{})
+	if err != nil {
+		return withCode(packageExitCode(err), fmt.Errorf("sign %s: %w", p.Ref, err))
+	}
+	sig, err := trust.Sign(pkg, key, time.Now())
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	d, err := client.PushSignature(ctx, p.Ref, sig)
+	if err != nil {
+		return ociError(err, ref)
+	}
+	fmt.Fprintf(e.stderr, "signed %s %s (%s) with key %s\n", p.Info.Name, p.Info.Version, p.Ref, trust.KeyID(key.ID()))
+	fmt.Fprintln(e.stdout, p.Ref.Repo().WithDigest(d.Digest))
+	return nil
 }
 
 // loadSecretKey reads the secret key file path, asking for its passphrase

@@ -148,7 +148,12 @@ func detachedSignatures(path string) ([][]byte, error) {
 // runtime.PackageVerifier's needs: the registry's install and the loading
 // of .vitplug files can call it.
 func trustedSigners(pkg *vitplug.Package, source, policyPath string, allowUnsigned bool) ([]string, error) {
-	var detached [][]byte
+	return trustedSignersWith(pkg, source, nil, policyPath, allowUnsigned)
+}
+
+// trustedSignersWith is trustedSigners with the detached signatures found
+// elsewhere (in an OCI registry, next to the package there) added.
+func trustedSignersWith(pkg *vitplug.Package, source string, detached [][]byte, policyPath string, allowUnsigned bool) ([]string, error) {
 	if p, ok := strings.CutPrefix(source, "file://"); ok {
 		if !strings.HasPrefix(p, "/") {
 			source = "file:///" + p
@@ -161,7 +166,7 @@ func trustedSigners(pkg *vitplug.Package, source, policyPath string, allowUnsign
 		if err != nil {
 			return nil, err
 		}
-		detached = d
+		detached = append(d, detached...)
 	}
 	_, pol, _, err := loadPolicy(policyPath)
 	if err != nil {
