@@ -46,6 +46,7 @@ type Config struct {
 	logRate        float64
 	logBurst       int
 	cache          CompilationCache
+	pythonDir      string // see WithPythonDir (python.go)
 	engine         Engine
 	// quarantine.go: 0 is the default, <0 disables; events may be nil.
 	quarantineFailures int

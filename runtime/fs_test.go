@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vitte-lang/vitte-plugin/adapters/python"
 	"github.com/vitte-lang/vitte-plugin/capabilities"
 	"github.com/vitte-lang/vitte-plugin/manifest"
 	"github.com/vitte-lang/vitte-plugin/runtime"
@@ -93,7 +94,11 @@ func loadFSProbe(t *testing.T, fixtureName string, grants func(data, ro string) 
 	t.Helper()
 	tmp := loadFSProbeTree(t)
 	h := &fsHost{tmp: tmp, data: filepath.Join(tmp, "data"), ro: filepath.Join(tmp, "ro"), audit: &fsAudit{}}
-	h.rt = newRuntime(t, runtime.NewConfig().WithAuditor(h.audit.record)).rt
+	if fixtureName == "fs-probe-py" {
+		h.rt = newPyRuntime(t, runtime.NewConfig().WithAuditor(h.audit.record)).rt
+	} else {
+		h.rt = newRuntime(t, runtime.NewConfig().WithAuditor(h.audit.record)).rt
+	}
 	return h.reload(t, fixtureName, grants)
 }
 
@@ -500,13 +505,20 @@ func TestFS_OneMountGranted(t *testing.T) {
 	assert.Equal(t, []capabilities.Event{*fsEvent("open", "/ro/ro.txt", ruleOutside), *fsEvent("open", "/ro", ruleOutside)}, seen)
 }
 
-// fsProbeFixtures lists the fs-probe fixtures: the C one, and the Go one
-// when it has been built.
+// fsProbeFixtures lists the fs-probe fixtures: the C one, the Go one when
+// it has been built, and the Python one when the interpreter is there.
 func fsProbeFixtures(t *testing.T) []string {
 	t.Helper()
 	names := []string{"fs-probe"}
 	if _, err := os.Stat(filepath.Join(fixture("fs-probe-go"), "fs-probe-go.wasm")); err == nil {
 		names = append(names, "fs-probe-go")
+	}
+	// The Python probe (open, os, pathlib) needs the interpreter: see
+	// requirePython, python_test.go.
+	if dir, err := python.DefaultDir(); err == nil {
+		if _, err := python.Find(dir); err == nil || os.Getenv("CI") == "true" {
+			names = append(names, "fs-probe-py")
+		}
 	}
 	return slices.Clip(names)
 }

@@ -29,7 +29,7 @@ func (r *Runtime) Load(ctx context.Context, path string) (*Plugin, error) {
 // integrity was checked when it was opened; its signatures are the
 // caller's to check (trust policy) before calling this.
 func (r *Runtime) LoadPackage(ctx context.Context, pkg *vitplug.Package, lc LoadConfig) (*Plugin, error) {
-	return r.load(ctx, &source{where: pkg.ContentID(), manifest: pkg.Manifest(), module: pkg.Module()}, lc)
+	return r.load(ctx, &source{where: pkg.ContentID(), manifest: pkg.Manifest(), module: pkg.Module(), pkg: pkg}, lc)
 }
 
 // IsPackage reports whether path names a .vitplug package file rather than
@@ -85,6 +85,9 @@ type source struct {
 	where    string // the folder or file, for messages
 	manifest *manifest.Manifest
 	module   []byte
+	dir      string           // the plugin folder, if loaded from one
+	pkg      *vitplug.Package // the package, if loaded from one
+	python   *pySource        // kind "python": the script (see python.go)
 }
 
 func readPluginDir(dir string, maxModule int64) (*source, error) {
@@ -101,14 +104,11 @@ func readPluginDir(dir string, maxModule int64) (*source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load plugin from %s: %w", dir, err)
 	}
-	if m.Plugin.Kind == manifest.KindPython {
-		return nil, fmt.Errorf("load plugin %q: kind %q needs the Python interpreter module, which this version does not have", m.Plugin.Name, m.Plugin.Kind)
-	}
 	mod, err := readFile(root, m.Plugin.Module, maxModule)
 	if err != nil {
 		return nil, fmt.Errorf("load plugin %q: module %s: %w", m.Plugin.Name, m.Plugin.Module, err)
 	}
-	return &source{where: dir, manifest: m, module: mod}, nil
+	return &source{where: dir, manifest: m, module: mod, dir: dir}, nil
 }
 
 // readFile reads name inside root, refusing anything but a regular file and
@@ -148,6 +148,9 @@ type Inspection struct {
 	ModuleSHA256 [32]byte
 	// CustomSections lists the module's custom section names.
 	CustomSections []string
+	// Python is set for plugins of kind "python", whose module is the
+	// interpreter (see PythonInspection).
+	Python *PythonInspection
 }
 
 // readSource reads a plugin folder or a .vitplug package (its integrity is
@@ -158,7 +161,7 @@ func (r *Runtime) readSource(path string) (*source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load plugin from %s: %w", path, err)
 		}
-		return &source{where: path, manifest: pkg.Manifest(), module: pkg.Module()}, nil
+		return &source{where: path, manifest: pkg.Manifest(), module: pkg.Module(), pkg: pkg}, nil
 	}
 	return readPluginDir(path, r.cfg.maxModuleSize)
 }
@@ -180,10 +183,15 @@ func (r *Runtime) Inspect(path string) (*Inspection, error) {
 // check parses the module and checks it against the ABI and the manifest.
 func (r *Runtime) check(src *source) (*Inspection, *wasmbin.Module, error) {
 	m := src.manifest
+	py, err := r.preparePython(src) // kind "python": src.module becomes the interpreter
 	ins := &Inspection{
 		Manifest:     m,
 		ModuleSize:   len(src.module),
 		ModuleSHA256: sha256.Sum256(src.module),
+		Python:       py,
+	}
+	if err != nil {
+		return ins, nil, err
 	}
 	wrap := func(err error) error {
 		return fmt.Errorf("load plugin %q: module %s: %w", m.Plugin.Name, m.Plugin.Module, err)
@@ -199,6 +207,12 @@ func (r *Runtime) check(src *source) (*Inspection, *wasmbin.Module, error) {
 		return ins, mod, wrap(err)
 	}
 	var problems []error
+	if src.python != nil {
+		// One interpreter for every script: it imports http.request
+		// whatever the script does, and the script declares its handlers
+		// when it runs (pythonReady checks them).
+		return ins, mod, nil
+	}
 	if c.ImportsFrom(abi.HTTPModule) && len(m.Capabilities.Net) == 0 {
 		problems = append(problems, fmt.Errorf("module imports %q but plugin.toml requests no network access ([capabilities].net): %w", abi.HTTPModule, ErrPermission))
 	}
@@ -241,6 +255,9 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 	if err != nil {
 		return nil, wrap("compile "+m.Plugin.Module, err)
 	}
+	if compiled, err = wrapPython(ctx, src, compiled, lim.output); err != nil {
+		return nil, wrap("module "+m.Plugin.Module, err)
+	}
 	caps, err := capabilities.Resolve(m.Capabilities, lc.grants)
 	if err != nil {
 		return nil, errors.Join(wrap("grants", err), compiled.Close(ctx))
@@ -259,6 +276,10 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 	if err != nil {
 		r.untrack(p)
 		return nil, errors.Join(wrap("instantiate", err), compiled.Close(ctx))
+	}
+	if err := p.pythonReady(inst); err != nil {
+		r.untrack(p)
+		return nil, errors.Join(wrap("handlers", err), inst.unload(ctx), compiled.Close(ctx))
 	}
 	p.pool.put(inst)
 	p.pool.fill()

@@ -132,7 +132,7 @@ Exit status: 0 success, 1 plugin or runtime error, 2 usage error,
 	plugin.AddCommand(newLoadCmd(e), newCallCmd(e), newInfoCmd(e), newVerifyCmd(e), newPackCmd(e), newBuildCmd(e),
 		newInstallCmd(e), newListCmd(e), newRemoveCmd(e), newUnloadCmd(e),
 		newKeygenCmd(e), newSignCmd(e), newTrustCmd(e), newPushCmd(e), newPullCmd(e),
-		newDevCmd(e), newReleaseCmd(e))
+		newDevCmd(e), newReleaseCmd(e), newRuntimeCmd(e))
 	root.AddCommand(plugin)
 	return root
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/vitte-lang/vitte-plugin/adapters/python"
 	"github.com/vitte-lang/vitte-plugin/internal/cli"
 	"github.com/vitte-lang/vitte-plugin/internal/ocitest"
 	"github.com/vitte-lang/vitte-plugin/runtime"
@@ -28,7 +29,14 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache := t.TempDir() // shared by the scripts, as by a user's commands
+	pythonDir, err := python.DefaultDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Shared by the scripts, as by a user's commands, and with the
+	// runtime package's Python tests (pyCache): compiling the Python
+	// interpreter takes seconds, minutes under -race.
+	cache := filepath.Join(os.TempDir(), "vitte-test-compilation-cache")
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("testdata", "script"),
 		Setup: func(env *testscript.Env) error {
@@ -36,14 +44,20 @@ func TestScripts(t *testing.T) {
 			env.Setenv("VITTE_CACHE_DIR", cache)
 			// The blob cache of pulled packages stays in $WORK.
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
+			env.Setenv(python.EnvDir, pythonDir)
 			return nil
 		},
 		// [docker-registry]: a registry binary to test against; [wasmtime]:
-		// the binary has the wasmtime engine.
+		// the binary has the wasmtime engine; [python]: the Python
+		// interpreter is built (always true in CI, where a missing one must
+		// fail the script).
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "docker-registry":
 				_, err := ocitest.Binary()
+				return err == nil || os.Getenv("CI") == "true", nil
+			case "python":
+				_, err := python.Find(pythonDir)
 				return err == nil || os.Getenv("CI") == "true", nil
 			case "wasmtime":
 				return slices.Contains(runtime.Engines(), runtime.EngineWasmtime), nil

@@ -37,6 +37,7 @@ type info struct {
 	ModuleSize   int               `json:"module_size"`
 	ModuleSHA256 string            `json:"module_sha256"`
 	Problems     []string          `json:"problems,omitempty"`
+	Python       *infoPython       `json:"python,omitempty"` // kind "python" (plugin_info_python.go)
 }
 
 type infoCapabilities struct {
@@ -186,6 +187,8 @@ and the exit status is 3.`,
 			in := newInfo(ins, set)
 			if ierr != nil {
 				in.Problems = problemLines(ierr)
+			} else {
+				addPythonInfo(cmd.Context(), rt, a[0], ins, in)
 			}
 			if asJSON {
 				enc := json.NewEncoder(e.stdout)
@@ -196,7 +199,7 @@ and the exit status is 3.`,
 			} else {
 				printInfo(e.stdout, in)
 			}
-			if ierr != nil {
+			if len(in.Problems) > 0 {
 				return withCode(ExitVerify, fmt.Errorf("plugin %q has %d problem(s)", in.Name, len(in.Problems)))
 			}
 			return nil
@@ -222,6 +225,7 @@ func printInfo(w io.Writer, in *info) {
 	row("homepage", in.Homepage)
 	row("abi", in.ABI)
 	row("module", fmt.Sprintf("%s (%d bytes, sha256 %s)", in.Module, in.ModuleSize, in.ModuleSHA256))
+	printPythonInfo(w, in)
 	fmt.Fprintln(w, "capabilities:  requested -> granted (by the --allow-* flags)")
 	if len(in.Capabilities.FS)+len(in.Capabilities.Net)+len(in.Capabilities.Host)+len(in.Capabilities.Env) == 0 {
 		fmt.Fprintln(w, "  none (compute, log and stdout/stderr only)")
