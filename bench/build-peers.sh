@@ -10,7 +10,7 @@
 #                       checks the module's content)
 #
 # The versions are those of bench/go.mod. The directory is $VITTE_BENCH_PEERS,
-# default <user cache dir>/vitte-plugin/bench-peers, as the tests read it.
+# default <user cache dir>/vitte/bench-peers, as the tests read it.
 # Go's build cache makes a second run fast.
 #
 # Usage, from anywhere: bash bench/build-peers.sh
@@ -25,7 +25,7 @@ die() {
 
 command -v go >/dev/null || die "go not found in PATH"
 
-out=${VITTE_BENCH_PEERS:-${XDG_CACHE_HOME:-$HOME/.cache}/vitte-plugin/bench-peers}
+out=${VITTE_BENCH_PEERS:-${XDG_CACHE_HOME:-$HOME/.cache}/vitte/bench-peers}
 mkdir -p "$out/extism"
 echo "build-peers: into $out"
 

@@ -130,7 +130,7 @@ func peer(tb testing.TB, name string) string {
 		if err != nil {
 			tb.Fatalf("peers directory: %v", err)
 		}
-		dir = filepath.Join(cache, "vitte-plugin", "bench-peers")
+		dir = filepath.Join(cache, "vitte", "bench-peers")
 	}
 	p := filepath.Join(dir, name)
 	if _, err := os.Stat(p); err != nil {
