@@ -50,7 +50,12 @@ func outOfFuel(ctx context.Context, c engine.Caller, _ []uint64) error {
 	if st != nil && st.expired() {
 		return fmt.Errorf("%w: %w", engine.ErrInterrupted, context.DeadlineExceeded)
 	}
-	g := c.Global(meter.GlobalName)
+	var g engine.Global
+	if st != nil && st.inst != nil {
+		g = st.inst.fuel // looked up once per instance
+	} else {
+		g = c.Global(meter.GlobalName)
+	}
 	if g == nil {
 		return fmt.Errorf("%w: host function out_of_fuel: no fuel counter", ErrContract)
 	}
