@@ -30,10 +30,13 @@ type pool struct {
 	waiters []chan struct{} // calls waiting for an instance, oldest first
 	drained chan struct{}   // closed when closed && busy == 0
 	bg      sync.WaitGroup  // background creations
+	bgCtx   context.Context // cancelled by close, so that it need not wait for them
+	stopBg  context.CancelFunc
 }
 
 func newPool(max, warm int, create func(context.Context) (*instance, error), logger *slog.Logger) *pool {
-	return &pool{create: create, logger: logger, max: max, warm: min(warm, max), drained: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &pool{create: create, logger: logger, max: max, warm: min(warm, max), drained: make(chan struct{}), bgCtx: ctx, stopBg: cancel}
 }
 
 // get returns an instance for one call; the caller gives it back with
@@ -168,13 +171,16 @@ func (p *pool) replaceLocked() bool {
 	p.bg.Add(1)
 	go func() {
 		defer p.bg.Done()
-		inst, err := p.create(context.Background())
+		inst, err := p.create(p.bgCtx)
 		p.mu.Lock()
 		if err != nil {
 			p.live--
 			p.wakeLocked()
+			closed := p.closed
 			p.mu.Unlock()
-			p.logger.Warn("prepare a warm instance", slog.Any("error", err))
+			if !closed {
+				p.logger.Warn("prepare a warm instance", slog.Any("error", err))
+			}
 			return
 		}
 		if p.closed {
@@ -211,6 +217,7 @@ func (p *pool) close() []*instance {
 	}
 	p.mu.Unlock()
 	<-p.drained
+	p.stopBg() // an on-load in the background need not run to its end
 	p.bg.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -207,3 +207,19 @@ func TestAppendCall(t *testing.T) {
 	})
 	assert.Zero(t, allocs, "Call of an empty handler")
 }
+
+func TestPool_CloseWhilePreparing(t *testing.T) {
+	ctx := context.Background()
+	for range 5 {
+		e := newRuntime(t, runtime.NewConfig().WithInstances(8).WithWarmInstances(8))
+		p, err := e.rt.Load(ctx, fixture("hello-c"))
+		require.NoError(t, err)
+		// Close at once, with instances still being prepared: it waits for
+		// (or cancels) them, unloads what was made, and logs no failure.
+		require.NoError(t, p.Close(ctx))
+		assert.Equal(t, 0, p.Stats().Instances)
+		assert.NotContains(t, e.logs.String(), "prepare a warm instance")
+		loaded := strings.Count(e.stdout.String(), "hello-c: loaded")
+		assert.Equal(t, loaded, strings.Count(e.stdout.String(), "hello-c: unloaded"), "every instance made was unloaded")
+	}
+}
