@@ -265,31 +265,45 @@ type instance struct {
 	stack     [2]uint64
 	current   *callState // the call in progress, for denials reported by the engine
 	fuel      engine.Global
+	left      int64 // the fuel counter after the last handler call; -1: unknown
 	st        callState // the state of the handler call in progress
 	cctx      callCtx   // the context of the handler call in progress
 }
 
 // refuel gives the instance its first quantum before the host calls into
 // it, within the call's fuel budget.
+//
+// Without a budget, a handler call starts with what the previous one left
+// when that is at least half a quantum: the counter is not written at all
+// (a write through the engine is a tenth of a small call), the fuel used
+// is counted from what the call was given all the same, and no call ever
+// starts with more than a quantum.
 func (i *instance) refuel(st *callState) {
+	left := i.left
+	i.left = -1
 	q := int64(fuelQuantum)
 	if st.budget > 0 {
 		q = min(q, int64(st.budget))
+	} else if left >= fuelQuantum/2 {
+		st.given = uint64(left)
+		return
 	}
 	st.given = uint64(q)
 	i.fuel.Set(uint64(q))
 }
 
-// spent records the fuel st used, from the counter's value after a call.
+// spent records the fuel st used, from the counter's value after a call,
+// and keeps that value for the next call (refuel).
 func (i *instance) spent(st *callState) {
 	left := int64(i.fuel.Get())
 	st.used = uint64(max(int64(st.given)-left, 0))
+	i.left = left
 }
 
 func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	cctx, cancel := context.WithTimeout(ctx, p.limits.timeout)
 	defer cancel()
-	inst := &instance{p: p}
+	inst := &instance{p: p, left: -1}
 	inst.cctx.st = &inst.st
 	inst.st = callState{inst: inst, budget: p.limits.fuel, timeout: p.limits.timeout}
 	mounts := make([]engine.Mount, len(p.caps.Mounts))
