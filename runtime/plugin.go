@@ -265,7 +265,7 @@ type instance struct {
 	stack     [2]uint64
 	current   *callState // the call in progress, for denials reported by the engine
 	fuel      engine.Global
-	left      int64 // the fuel counter after the last handler call; -1: unknown
+	left      int64     // the fuel counter after the last handler call; -1: unknown
 	st        callState // the state of the handler call in progress
 	cctx      callCtx   // the context of the handler call in progress
 }
