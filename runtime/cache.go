@@ -7,7 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -139,7 +139,7 @@ func (c *compilationCache) instrument(wasm []byte) ([]byte, error) {
 	var path string
 	if c.dir != "" {
 		path = filepath.Join(c.dir, "metered", hex.EncodeToString(key[:])+".wasm")
-		if out, ok := readMetered(path); ok {
+		if out, ok := readMetered(path, maxMeteredSize(len(wasm))); ok {
 			c.remember(key, out)
 			return out, nil
 		}
@@ -164,9 +164,19 @@ func (c *compilationCache) remember(key [sha256.Size]byte, out []byte) {
 	c.metered[key] = out
 }
 
-func readMetered(path string) ([]byte, bool) {
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) < sha256.Size {
+// maxMeteredSize bounds a cache entry for a module of n bytes: metering
+// adds a few dozen bytes per function and loop, so even a module of tiny
+// loops stays far below it. A larger entry is ignored, never read whole.
+func maxMeteredSize(n int) int64 { return 16*int64(n) + 1<<20 }
+
+func readMetered(path string, max int64) ([]byte, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, sha256.Size+max+1))
+	if err != nil || len(b) < sha256.Size || int64(len(b)) > sha256.Size+max {
 		return nil, false
 	}
 	sum := sha256.Sum256(b[sha256.Size:])
@@ -198,7 +208,7 @@ func writeMetered(path string, out []byte) {
 	if err == nil {
 		err = os.Rename(f.Name(), path)
 	}
-	if err != nil && !errors.Is(err, fs.ErrExist) {
+	if err != nil {
 		_ = os.Remove(f.Name())
 	}
 }

@@ -1,7 +1,9 @@
 package runtime_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"testing"
@@ -50,6 +52,16 @@ func TestDiskCompilationCache(t *testing.T) {
 	b, err := os.ReadFile(entries[0])
 	require.NoError(t, err)
 	assert.Greater(t, len(b), 1000, "rewritten")
+
+	// An entry far larger than any metering of the module could make is
+	// not read, even with a matching checksum: it is ignored and rewritten.
+	huge := bytes.Repeat([]byte{0}, 16*len(b)+2<<20)
+	sum := sha256.Sum256(huge)
+	require.NoError(t, os.WriteFile(entries[0], append(sum[:], huge...), 0o600))
+	load()
+	b2, err := os.ReadFile(entries[0])
+	require.NoError(t, err)
+	assert.Equal(t, b, b2, "rewritten as before")
 }
 
 func TestDiskCompilationCache_Refused(t *testing.T) {
