@@ -150,9 +150,12 @@ func runConformance(t *testing.T, eng runtime.Engine, cp conformancePlugin, tmp 
 	audit := &fsAudit{}
 	// No log rate limit: what it drops depends on the clock, not on the
 	// engine. No quarantine: every call runs (the quarantine is the
-	// runtime's, above the engine; its tests cover it).
+	// runtime's, above the engine; its tests cover it). One instance: with
+	// more, which instance serves a call after a trap depends on when the
+	// background replacement is ready, and a guest's heap (the addresses
+	// in its errors) on which instance served it before.
 	cfg := runtime.NewConfig().WithAuditor(audit.record).WithDeterministic(7).WithEnvironment(fakeEnv).
-		WithLogRate(1e9, 1<<30).WithQuarantine(0, 0)
+		WithLogRate(1e9, 1<<30).WithQuarantine(0, 0).WithInstances(1)
 	if cp.cfg != nil {
 		cfg = cp.cfg(cfg)
 	}
