@@ -58,39 +58,13 @@ func BenchmarkCall(b *testing.B) {
 			}
 		})
 		b.Run(s.name+"/wazero", func(b *testing.B) {
-			r, mod := rawWazero(b, ctx)
+			r, call := rawWazeroCall(b, ctx, s.handler)
 			defer r.Close(ctx)
-			realloc, fn := mod.ExportedFunction("cabi_realloc"), mod.ExportedFunction(s.handler)
-			post := mod.ExportedFunction("cabi_post_" + s.handler)
-			mem := mod.Memory()
-			stack := make([]uint64, 4)
 			b.SetBytes(int64(s.size))
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				var ptr uint32
-				if len(input) > 0 {
-					stack[0], stack[1], stack[2], stack[3] = 0, 0, 1, uint64(len(input))
-					if err := realloc.CallWithStack(ctx, stack); err != nil {
-						b.Fatal(err)
-					}
-					ptr = uint32(stack[0])
-					mem.Write(ptr, input)
-				}
-				stack[0], stack[1] = uint64(ptr), uint64(len(input))
-				if err := fn.CallWithStack(ctx, stack); err != nil {
-					b.Fatal(err)
-				}
-				ret := uint32(stack[0])
-				area, _ := mem.Read(ret, 12)
-				out, _ := mem.Read(binary.LittleEndian.Uint32(area[4:]), binary.LittleEndian.Uint32(area[8:]))
-				_ = append([]byte(nil), out...)
-				if post != nil {
-					stack[0] = uint64(ret)
-					if err := post.CallWithStack(ctx, stack); err != nil {
-						b.Fatal(err)
-					}
-				}
+				_ = call(nil, input)
 			}
 		})
 		b.Run(s.name+"/native", func(b *testing.B) {
@@ -117,6 +91,92 @@ func nativeHandler(name string, input []byte) ([]byte, error) {
 		return []byte{}, nil
 	}
 	return append([]byte(nil), in...), nil
+}
+
+// rawWazeroCall returns a function calling the handler of hello-c the way
+// raw wazero would: input through cabi_realloc, output copied out,
+// cabi_post; no checks.
+func rawWazeroCall(b *testing.B, ctx context.Context, handler string) (wazero.Runtime, func(dst, input []byte) []byte) {
+	r, mod := rawWazero(b, ctx)
+	realloc, fn := mod.ExportedFunction("cabi_realloc"), mod.ExportedFunction(handler)
+	post := mod.ExportedFunction("cabi_post_" + handler)
+	mem := mod.Memory()
+	stack := make([]uint64, 4)
+	return r, func(dst, input []byte) []byte {
+		var ptr uint32
+		if len(input) > 0 {
+			stack[0], stack[1], stack[2], stack[3] = 0, 0, 1, uint64(len(input))
+			if err := realloc.CallWithStack(ctx, stack); err != nil {
+				b.Fatal(err)
+			}
+			ptr = uint32(stack[0])
+			mem.Write(ptr, input)
+		}
+		stack[0], stack[1] = uint64(ptr), uint64(len(input))
+		if err := fn.CallWithStack(ctx, stack); err != nil {
+			b.Fatal(err)
+		}
+		ret := uint32(stack[0])
+		area, _ := mem.Read(ret, 12)
+		out, _ := mem.Read(binary.LittleEndian.Uint32(area[4:]), binary.LittleEndian.Uint32(area[8:]))
+		dst = append(dst, out...)
+		if post != nil {
+			stack[0] = uint64(ret)
+			if err := post.CallWithStack(ctx, stack); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return dst
+	}
+}
+
+// BenchmarkCallRatio calls the same handler through this runtime
+// (AppendCall) and raw wazero in turn, a batch of each per iteration, both
+// appending the output to a reused buffer, and reports both times
+// per call and their ratio (vitte/wazero). On a shared machine whose speed
+// changes from one second to the next, the ratio of interleaved batches is
+// steadier than that of two separate benchmarks. ns/op is one batch of
+// each.
+func BenchmarkCallRatio(b *testing.B) {
+	const batch = 256
+	ctx := context.Background()
+	for _, s := range benchSizes[:2] {
+		b.Run(s.name, func(b *testing.B) {
+			input := bytes.Repeat([]byte("a"), s.size)
+			rt, err := runtime.New(ctx, runtime.NewConfig().WithLogger(slog.New(slog.DiscardHandler)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer rt.Close(ctx)
+			p, err := rt.Load(ctx, fixture("hello-c"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			r, raw := rawWazeroCall(b, ctx, s.handler)
+			defer r.Close(ctx)
+			var out, rawOut []byte
+			var tv, tw time.Duration
+			b.ResetTimer()
+			for b.Loop() {
+				t0 := time.Now()
+				for range batch {
+					if out, err = p.AppendCall(ctx, out[:0], s.handler, input); err != nil {
+						b.Fatal(err)
+					}
+				}
+				t1 := time.Now()
+				for range batch {
+					rawOut = raw(rawOut[:0], input)
+				}
+				tw += time.Since(t1)
+				tv += t1.Sub(t0)
+			}
+			n := float64(b.N) * batch
+			b.ReportMetric(float64(tv.Nanoseconds())/n, "vitte-ns/call")
+			b.ReportMetric(float64(tw.Nanoseconds())/n, "wazero-ns/call")
+			b.ReportMetric(float64(tv)/float64(tw), "x")
+		})
+	}
 }
 
 // BenchmarkLoad measures a cold load: read, check, compile, instantiate,

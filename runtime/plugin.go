@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
@@ -43,10 +42,8 @@ type Plugin struct {
 	env      []string // "KEY=value" of the granted variables
 	sha      string   // module SHA-256, hex, for audit events
 	logLimit *rateLimit
-	handlers map[string]int // handler name -> index in instance.funcs
-	names    []string       // handler names by index, post functions after them
-
-	calls, failures, fuel atomic.Uint64
+	handlers map[string]int // handler name -> index in instance.funcs; nil when a scan of names is faster
+	names    []string       // handler names by index
 
 	closeOnce sync.Once
 	closeErr  error
@@ -80,12 +77,9 @@ func newPlugin(rt *Runtime, ins *Inspection, compiled engine.Module, lim limits,
 		env:      env,
 		sha:      hex.EncodeToString(ins.ModuleSHA256[:]),
 		logLimit: newRateLimit(rt.cfg.logRate, rt.cfg.logBurst),
-		handlers: make(map[string]int, len(ins.Contract.Handlers)),
 	}
-	for i, h := range ins.Contract.Handlers {
-		p.handlers[h] = i
-		p.names = append(p.names, h)
-	}
+	p.names = append(p.names, ins.Contract.Handlers...)
+	p.indexHandlers()
 	p.pool = newPool(rt.cfg.instances, rt.cfg.warm, p.newInstance, p.logger)
 	return p
 }
@@ -151,8 +145,40 @@ func (p *Plugin) AppendCall(ctx context.Context, dst []byte, name string, input 
 	return p.call(ctx, name, input, dst, true)
 }
 
+// scanHandlers is the number of handlers up to which finding one by name
+// scans the names instead of hashing it: comparing a few lengths, and the
+// bytes of the one that matches, costs less than hashing the name (about
+// 10% of an empty call with a map).
+const scanHandlers = 16
+
+// indexHandlers builds the handler index when a scan would be slower.
+func (p *Plugin) indexHandlers() {
+	p.handlers = nil
+	if len(p.names) <= scanHandlers {
+		return
+	}
+	p.handlers = make(map[string]int, len(p.names))
+	for i, h := range p.names {
+		p.handlers[h] = i
+	}
+}
+
+// handler returns the index of the named handler.
+func (p *Plugin) handler(name string) (int, bool) {
+	if p.handlers != nil {
+		h, ok := p.handlers[name]
+		return h, ok
+	}
+	for i, n := range p.names {
+		if n == name {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 func (p *Plugin) call(ctx context.Context, name string, input, dst []byte, appendOut bool) ([]byte, error) {
-	h, ok := p.handlers[name]
+	h, ok := p.handler(name)
 	if !ok {
 		return nil, p.callError(name, fmt.Errorf("%w (handlers: %v)", ErrNoHandler, p.ins.Contract.Handlers))
 	}
@@ -166,12 +192,9 @@ func (p *Plugin) call(ctx context.Context, name string, input, dst []byte, appen
 	out, healthy, err := inst.call(ctx, h, input, dst, appendOut)
 	st := &inst.st
 	denied, fuel := st.denied, st.used
-	p.pool.release(inst, healthy)
+	p.pool.release(inst, healthy, fuel, err != nil)
 	p.recordCall(name, err)
-	p.calls.Add(1)
-	p.fuel.Add(fuel)
 	if err != nil {
-		p.failures.Add(1)
 		return nil, p.failed(name, denied, fuel, err)
 	}
 	if p.rt.cfg.auditAllowed && p.rt.cfg.auditor != nil {
@@ -226,8 +249,7 @@ type Stats struct {
 
 // Stats returns the plugin's counters.
 func (p *Plugin) Stats() Stats {
-	live, idle := p.pool.stats()
-	return Stats{Calls: p.calls.Load(), Failures: p.failures.Load(), Fuel: p.fuel.Load(), Instances: live, Idle: idle}
+	return p.pool.stats()
 }
 
 // Close waits for the calls in flight, runs on-unload on each instance and

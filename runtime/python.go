@@ -352,12 +352,11 @@ func (p *Plugin) pythonReady(inst *instance) error {
 	p.ins.Contract = &c
 	// What newPlugin and newInstance derived from the contract before the
 	// script ran (the plugin is not published yet: no call runs).
-	p.handlers = make(map[string]int, len(c.Handlers))
 	p.names = append([]string(nil), c.Handlers...)
+	p.indexHandlers()
 	inst.funcs = make([]engine.Func, len(c.Handlers))
 	inst.posts = make([]engine.Func, len(c.Handlers))
 	for k, name := range c.Handlers {
-		p.handlers[name] = k
 		inst.funcs[k] = inst.inst.Func(name)
 	}
 	var errs []error
