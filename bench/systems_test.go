@@ -267,10 +267,7 @@ func nativeCountVowels(input []byte) []byte {
 func vowelsIn(input []byte) int {
 	n := 0
 	for _, c := range input {
-		switch c {
-		case 'a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U':
-			n++
-		}
+		n += int(vowel[c])
 	}
 	return n
 }
@@ -405,3 +402,7 @@ func startHashicorp(tb testing.TB, proto hcplugin.Protocol) (shared.KV, func()) 
 		client.Kill()
 	}
 }
+
+// vowel is 1 at the vowels [aeiouAEIOU]: a lookup with no branch on the
+// data, the way every guest in the benchmark counts (testdata/wasm/hello-c).
+var vowel = [256]byte{'a': 1, 'e': 1, 'i': 1, 'o': 1, 'u': 1, 'A': 1, 'E': 1, 'I': 1, 'O': 1, 'U': 1}

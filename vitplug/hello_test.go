@@ -23,14 +23,14 @@ const helloC = "../testdata/wasm/hello-c"
 // A change of it means a change of the CHECKSUMS format, or of the
 // fixture: the test first checks the fixture's files against helloCFiles to
 // tell which.
-const helloCContentID = "h1:/PzbJFd7dCrjQZMv6YnlZw918pySXGHFzliZDmj9F7U="
+const helloCContentID = "h1:LQ4PbLWRySoa6V2Snhc57ZxaBOfARwzrzjAbfZUYCsA="
 
 // helloCFiles are the SHA-256 of the files of helloC that get packed, when
 // helloCContentID was recorded. If the fixture is rebuilt, update both from
 // the test's failure message.
 var helloCFiles = map[string]string{
 	"plugin.toml":  "50d01a789756c7d4d16370b2e14670c5668197feae15426c8d2ec13090e6a415",
-	"hello-c.wasm": "e4fcd40bc0b775b1eb55934d520b5b19d9546a67af7c3b2d09b1d568af667935",
+	"hello-c.wasm": "77508ebfa898775a52f24ff20aa20de4576cea5e1afaad17c94834c1b5e38419",
 }
 
 func TestPack_helloC(t *testing.T) {

@@ -28,10 +28,7 @@ func (kv) Put(string, []byte) error { return nil }
 func (kv) Get(key string) ([]byte, error) {
 	n := 0
 	for i := 0; i < len(key); i++ {
-		switch key[i] {
-		case 'a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U':
-			n++
-		}
+		n += int(vowel[key[i]])
 	}
 	return strconv.AppendInt(nil, int64(n), 10), nil
 }
@@ -50,3 +47,7 @@ func main() {
 	}
 	plugin.Serve(cfg)
 }
+
+// vowel is 1 at the vowels [aeiouAEIOU]: a lookup with no branch on the
+// data, the way every guest in the benchmark counts (testdata/wasm/hello-c).
+var vowel = [256]byte{'a': 1, 'e': 1, 'i': 1, 'o': 1, 'u': 1, 'A': 1, 'E': 1, 'I': 1, 'O': 1, 'U': 1}

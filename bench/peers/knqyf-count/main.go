@@ -28,10 +28,11 @@ func (counter) Greet(_ context.Context, req *greeting.GreetRequest) (*greeting.G
 	name := req.GetName()
 	n := 0
 	for i := 0; i < len(name); i++ {
-		switch name[i] {
-		case 'a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U':
-			n++
-		}
+		n += int(vowel[name[i]])
 	}
 	return &greeting.GreetReply{Message: strconv.Itoa(n)}, nil
 }
+
+// vowel is 1 at the vowels [aeiouAEIOU]: a lookup with no branch on the
+// data, the way every guest in the benchmark counts (testdata/wasm/hello-c).
+var vowel = [256]byte{'a': 1, 'e': 1, 'i': 1, 'o': 1, 'u': 1, 'A': 1, 'E': 1, 'I': 1, 'O': 1, 'U': 1}
