@@ -39,15 +39,7 @@ func BenchmarkCall(b *testing.B) {
 	for _, s := range benchSizes {
 		input := bytes.Repeat([]byte("a"), s.size)
 		b.Run(s.name+"/vitte", func(b *testing.B) {
-			rt, err := runtime.New(ctx, runtime.NewConfig().WithLogger(slog.New(slog.DiscardHandler)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer rt.Close(ctx)
-			p, err := rt.Load(ctx, fixture("hello-c"))
-			if err != nil {
-				b.Fatal(err)
-			}
+			p := benchHelloC(b, runtime.NewConfig())
 			b.SetBytes(int64(s.size))
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -91,6 +83,22 @@ func nativeHandler(name string, input []byte) ([]byte, error) {
 		return []byte{}, nil
 	}
 	return append([]byte(nil), in...), nil
+}
+
+// benchHelloC loads hello-c in a runtime made from cfg (logs discarded),
+// both closed when the benchmark ends.
+func benchHelloC(b *testing.B, cfg runtime.Config) *runtime.Plugin {
+	ctx := context.Background()
+	rt, err := runtime.New(ctx, cfg.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { rt.Close(ctx) })
+	p, err := rt.Load(ctx, fixture("hello-c"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
 }
 
 // rawWazeroCall returns a function calling the handler of hello-c the way
@@ -143,18 +151,11 @@ func BenchmarkCallRatio(b *testing.B) {
 	for _, s := range benchSizes[:2] {
 		b.Run(s.name, func(b *testing.B) {
 			input := bytes.Repeat([]byte("a"), s.size)
-			rt, err := runtime.New(ctx, runtime.NewConfig().WithLogger(slog.New(slog.DiscardHandler)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer rt.Close(ctx)
-			p, err := rt.Load(ctx, fixture("hello-c"))
-			if err != nil {
-				b.Fatal(err)
-			}
+			p := benchHelloC(b, runtime.NewConfig())
 			r, raw := rawWazeroCall(b, ctx, s.handler)
 			defer r.Close(ctx)
 			var out, rawOut []byte
+			var err error
 			var tv, tw time.Duration
 			b.ResetTimer()
 			for b.Loop() {

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"log/slog"
 	"os"
 	"testing"
 
@@ -26,15 +25,7 @@ func BenchmarkCallWasmtime(b *testing.B) {
 	for _, s := range benchSizes {
 		input := bytes.Repeat([]byte("a"), s.size)
 		b.Run(s.name+"/vitte-wasmtime", func(b *testing.B) {
-			rt, err := runtime.New(ctx, runtime.NewConfig().WithEngine(runtime.EngineWasmtime).WithLogger(slog.New(slog.DiscardHandler)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer rt.Close(ctx)
-			p, err := rt.Load(ctx, fixture("hello-c"))
-			if err != nil {
-				b.Fatal(err)
-			}
+			p := benchHelloC(b, runtime.NewConfig().WithEngine(runtime.EngineWasmtime))
 			b.SetBytes(int64(s.size))
 			b.ReportAllocs()
 			b.ResetTimer()
