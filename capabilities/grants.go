@@ -291,11 +291,21 @@ func (s *Set) HostGrants(req string) []string {
 // AllowEnv reports whether the plugin may read the variable name.
 func (s *Set) AllowEnv(name string) bool { return slices.Contains(s.Env, name) }
 
+// denies reports whether the deny rule d covers host on port. Unlike a
+// grant, a deny rule without a port covers every port: "--deny-net
+// 169.254.169.254" must not leave port 8080 open.
+func denies(d manifest.NetPattern, host string, port uint16) bool {
+	if d.Port != 0 && d.Port != port {
+		return false
+	}
+	return d.MatchHost(host)
+}
+
 // AllowNet reports whether a connection to host (a name or an address) on
 // port is allowed, and the rule that decided.
 func (s *Set) AllowNet(host string, port uint16) (bool, string) {
 	for _, d := range s.DenyNet {
-		if d.Match(host, port) {
+		if denies(d, host, port) {
 			return false, "denied by " + d.String()
 		}
 	}

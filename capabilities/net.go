@@ -204,7 +204,7 @@ func (s *Set) checkAddr(addr netip.Addr, port uint16) (ok bool, why string, priv
 	addr = addr.Unmap()
 	ip := addr.String()
 	for _, d := range s.DenyNet {
-		if d.Prefix.IsValid() && d.Match(ip, port) {
+		if d.Prefix.IsValid() && denies(d, ip, port) {
 			return false, "denied by " + d.String(), false
 		}
 	}

@@ -93,6 +93,39 @@ func TestSet_CheckURL(t *testing.T) {
 	assert.EqualError(t, err, "no URL")
 }
 
+// A deny rule without a port refuses its host on every port, although a
+// grant without a port covers only 80 and 443 (found by FuzzCheckURL).
+func TestSet_DenyWithoutPort(t *testing.T) {
+	s := netSet(t, []string{"127.0.0.0/8:8080", "*.example.org:8443", "api.example.com"}, "127.0.0.2", "secret.example.org", "10.0.0.0/8")
+	tests := []struct {
+		url  string
+		ok   bool
+		rule string
+	}{
+		{url: "http://127.0.0.2:8080/", rule: "denied by 127.0.0.2"},
+		{url: "http://127.0.0.3:8080/", ok: true, rule: "allowed by 127.0.0.0/8:8080"},
+		{url: "https://secret.example.org:8443/", rule: "denied by secret.example.org"},
+		{url: "https://open.example.org:8443/", ok: true, rule: "allowed by *.example.org:8443"},
+		{url: "http://api.example.com/", ok: true, rule: "allowed by api.example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			u, err := url.Parse(tt.url)
+			require.NoError(t, err)
+			ok, rule, err := s.CheckURL(u)
+			require.NoError(t, err)
+			assert.Equal(t, tt.ok, ok)
+			assert.Equal(t, tt.rule, rule)
+		})
+	}
+	// At dial time too: a granted name resolving into a denied range.
+	ok, rule := s.CheckAddr(netip.MustParseAddr("10.1.2.3"), 8080)
+	assert.False(t, ok)
+	assert.Contains(t, rule, "denied by 10.0.0.0/8")
+	ok, _ = s.CheckAddr(netip.MustParseAddr("127.0.0.2"), 8080)
+	assert.False(t, ok)
+}
+
 func TestIsPrivate(t *testing.T) {
 	tests := []struct {
 		addr    string

@@ -230,11 +230,19 @@ func (p NetPattern) String() string {
 }
 
 // Match reports whether the pattern covers a connection to host (a host name
-// or an IP address, IPv6 with or without brackets) on port.
+// or an IP address, IPv6 with or without brackets) on port. A pattern
+// without a port covers ports 80 and 443.
 func (p NetPattern) Match(host string, port uint16) bool {
 	if p.Port == 0 && port != 80 && port != 443 || p.Port != 0 && port != p.Port {
 		return false
 	}
+	return p.MatchHost(host)
+}
+
+// MatchHost reports whether the pattern covers host, whatever the port.
+// Deny rules use it for a pattern without a port: such a rule refuses
+// the host on every port, not only on 80 and 443.
+func (p NetPattern) MatchHost(host string) bool {
 	if p.Prefix.IsValid() {
 		addr, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
 		if err != nil || addr.Zone() != "" {
