@@ -27,7 +27,7 @@ type grantFlags struct {
 func (g *grantFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&g.fs, "allow-fs", nil, "grant the requested guest path `GUEST=HOSTDIR[:ro|:rw]` (default :ro; never more than requested)")
 	fs.StringArrayVar(&g.net, "allow-net", nil, "grant network access to `HOST[:PORT]` (a host, *.domain, IP or CIDR; ports 80 and 443 when none)")
-	fs.StringArrayVar(&g.denyNet, "deny-net", nil, "deny network access to `HOST[:PORT]`, whatever else allows it")
+	fs.StringArrayVar(&g.denyNet, "deny-net", nil, "deny network access to `HOST[:PORT]` (without a port: on every port), whatever else allows it")
 	fs.StringArrayVar(&g.host, "allow-host", nil, "grant host calls matching `NAME` (\"compiler.ast\", \"studio.*\")")
 	fs.StringArrayVar(&g.env, "allow-env", nil, "let the plugin read the environment variable `VAR`")
 	fs.BoolVar(&g.all, "allow-all", false, "grant every net, host and env request of the manifest (fs still needs --allow-fs)")

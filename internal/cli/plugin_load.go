@@ -27,7 +27,8 @@ non-zero exit status.
 
 The plugin gets what its plugin.toml requests AND the --allow-* flags
 grant; by default nothing but computing, logging and stdout/stderr.
---deny-net wins over --allow-net. A call that fails after a denied access
+--deny-net wins over --allow-net; a --deny-net without a port refuses the
+host on every port. A call that fails after a denied access
 exits with status 4.`,
 		Example: `  vitte plugin load testdata/wasm/hello-c
   vitte plugin load --config greeting=Bonjour ./myplugin
