@@ -84,3 +84,47 @@ func TestDefaultCacheDir(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(base, "vitte", "compiled"), d)
 }
+
+// TestCompilationCache_KeepsClosedModules: a plugin closed and loaded
+// again, on a runtime sharing the cache, is not compiled again. wazero
+// writes a module to its directory only when it compiles it, so the
+// directory, emptied between the two loads, tells.
+func TestCompilationCache_KeepsClosedModules(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "cache")
+	cache, err := runtime.NewDiskCompilationCache(dir)
+	require.NoError(t, err)
+	defer cache.Close(ctx)
+	// compiled counts wazero's files, and removes them if remove is set.
+	compiled := func(remove bool) (n int) {
+		t.Helper()
+		require.NoError(t, filepath.WalkDir(filepath.Join(dir, "wazero"), func(path string, d os.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return err
+			}
+			n++
+			if remove {
+				return os.Remove(path)
+			}
+			return nil
+		}))
+		return n
+	}
+	load := func() {
+		t.Helper()
+		rt, err := runtime.New(ctx, runtime.NewConfig().WithCompilationCache(cache))
+		require.NoError(t, err)
+		p, err := rt.Load(ctx, fixture("hello-c"))
+		require.NoError(t, err)
+		out, err := p.Call(ctx, "greet", []byte("again"))
+		require.NoError(t, err)
+		assert.Equal(t, "Hello, again!", string(out))
+		require.NoError(t, p.Close(ctx))
+		require.NoError(t, rt.Close(ctx))
+	}
+
+	load()
+	require.Positive(t, compiled(true), "the first load compiles, and writes the module")
+	load()
+	assert.Zero(t, compiled(false), "the second load found the module compiled in memory")
+}

@@ -1,22 +1,120 @@
 package wazeroengine
 
 import (
+	"container/list"
+	"context"
+	"crypto/sha256"
+	"errors"
 	"os"
+	"sync"
 
 	"github.com/tetratelabs/wazero"
 )
 
-// Cache is wazero's compilation cache.
-type Cache = wazero.CompilationCache
+// MaxPinned is how many compiled modules a Cache keeps alive after every
+// plugin using them has been closed.
+const MaxPinned = 64
+
+// Cache is wazero's compilation cache, plus a reference to each of the
+// MaxPinned modules compiled through it most recently.
+//
+// wazero counts the users of a compiled module and drops it from memory
+// when the last one closes, so without the reference a plugin closed and
+// loaded again (a reload, or a CLI session's unload and load) would be
+// compiled again even with an in-memory cache.
+type Cache struct {
+	wazero.CompilationCache
+	max int
+
+	mu     sync.Mutex
+	closed bool
+	order  *list.List // of *pin, most recent first
+	pinned map[[sha256.Size]byte]*list.Element
+}
+
+type pin struct {
+	key [sha256.Size]byte
+	cm  wazero.CompiledModule
+}
 
 // NewCache returns an in-memory compilation cache.
-func NewCache() Cache { return wazero.NewCompilationCache() }
+func NewCache() *Cache { return newCache(wazero.NewCompilationCache(), MaxPinned) }
 
 // NewDiskCache returns a compilation cache kept in dir, which is created
 // with mode 0700 if missing.
-func NewDiskCache(dir string) (Cache, error) {
+func NewDiskCache(dir string) (*Cache, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	return wazero.NewCompilationCacheWithDir(dir)
+	c, err := wazero.NewCompilationCacheWithDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return newCache(c, MaxPinned), nil
+}
+
+func newCache(c wazero.CompilationCache, max int) *Cache {
+	return &Cache{CompilationCache: c, max: max, order: list.New(), pinned: map[[sha256.Size]byte]*list.Element{}}
+}
+
+// pin keeps a reference to the module rt has just compiled from wasm, so
+// that it stays compiled when its users close. It compiles wasm again
+// to get that reference, which wazero answers from memory (it decodes and
+// validates, but does not compile), once per module.
+func (c *Cache) pin(ctx context.Context, rt wazero.Runtime, wasm []byte) {
+	key := sha256.Sum256(wasm)
+	c.mu.Lock()
+	if e, ok := c.pinned[key]; ok || c.closed {
+		if ok {
+			c.order.MoveToFront(e)
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+
+	cm, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		return // the module compiled a moment ago; it is only not kept
+	}
+
+	c.mu.Lock()
+	if _, ok := c.pinned[key]; ok || c.closed {
+		c.mu.Unlock()
+		_ = cm.Close(ctx) // another caller pinned it first, or the cache closed
+		return
+	}
+	c.pinned[key] = c.order.PushFront(&pin{key: key, cm: cm})
+	var evicted []wazero.CompiledModule
+	for c.order.Len() > c.max {
+		p := c.order.Remove(c.order.Back()).(*pin)
+		delete(c.pinned, p.key)
+		evicted = append(evicted, p.cm)
+	}
+	c.mu.Unlock()
+	for _, cm := range evicted {
+		_ = cm.Close(ctx)
+	}
+}
+
+// pins returns how many modules the cache keeps alive.
+func (c *Cache) pins() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len()
+}
+
+// Close releases the modules the cache keeps alive, then wazero's cache.
+// Engines using it must be closed first.
+func (c *Cache) Close(ctx context.Context) error {
+	c.mu.Lock()
+	c.closed = true
+	var errs []error
+	for e := c.order.Front(); e != nil; e = e.Next() {
+		errs = append(errs, e.Value.(*pin).cm.Close(ctx))
+	}
+	c.order.Init()
+	clear(c.pinned)
+	c.mu.Unlock()
+	return errors.Join(append(errs, c.CompilationCache.Close(ctx))...)
 }

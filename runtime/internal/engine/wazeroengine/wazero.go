@@ -22,8 +22,8 @@ type Options struct {
 	// HostFuncs are instantiated once as host modules, importable by every
 	// guest.
 	HostFuncs []engine.HostFunc
-	// Cache, when set, is a wazero compilation cache shared across engines.
-	Cache wazero.CompilationCache
+	// Cache, when set, is a compilation cache shared across engines.
+	Cache *Cache
 	// CloseOnContextDone makes wazero stop a guest when its context is done
 	// (costly: a goroutine per call and checks in every loop). Without it,
 	// the runtime stops guests through metering.
@@ -31,19 +31,20 @@ type Options struct {
 }
 
 type eng struct {
-	rt   wazero.Runtime
-	wasi map[string]abi.FuncType
-	fs   *fsInstances
+	rt    wazero.Runtime
+	cache *Cache // or nil
+	wasi  map[string]abi.FuncType
+	fs    *fsInstances
 }
 
 // New creates an engine.
 func New(ctx context.Context, opts Options) (engine.Engine, error) {
 	cfg := wazero.NewRuntimeConfig().WithCloseOnContextDone(opts.CloseOnContextDone)
 	if opts.Cache != nil {
-		cfg = cfg.WithCompilationCache(opts.Cache)
+		cfg = cfg.WithCompilationCache(opts.Cache.CompilationCache)
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
-	e := &eng{rt: rt, wasi: map[string]abi.FuncType{}, fs: &fsInstances{}}
+	e := &eng{rt: rt, cache: opts.Cache, wasi: map[string]abi.FuncType{}, fs: &fsInstances{}}
 	fail := func(err error) (engine.Engine, error) {
 		return nil, errors.Join(err, rt.Close(ctx))
 	}
@@ -111,6 +112,9 @@ func (e *eng) Compile(ctx context.Context, wasm []byte) (engine.Module, error) {
 	cm, err := e.rt.CompileModule(ctx, wasm)
 	if err != nil {
 		return nil, err
+	}
+	if e.cache != nil {
+		e.cache.pin(ctx, e.rt, wasm)
 	}
 	return &module{rt: e.rt, cm: cm, fs: e.fs, fsImports: fsImports(cm)}, nil
 }
