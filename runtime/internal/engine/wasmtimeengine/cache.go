@@ -25,10 +25,20 @@ import (
 // A serialized module is machine code that wasmtime loads as is: the
 // directory must be the user's own (it is created 0700), like wazero's
 // cache.
+//
+// Memory holds at most MaxInMemory modules: when full, it is emptied
+// before the next one is kept (the directory, when there is one, still has
+// them all).
 type Cache struct {
 	dir string
-	mem sync.Map // key -> []byte
+
+	mu  sync.Mutex
+	max int
+	mem map[string][]byte
 }
+
+// MaxInMemory is how many serialized modules a Cache keeps in memory.
+const MaxInMemory = 64
 
 // NewCache returns a cache in memory, and in dir unless it is empty.
 func NewCache(dir string) (*Cache, error) {
@@ -38,7 +48,29 @@ func NewCache(dir string) (*Cache, error) {
 			return nil, err
 		}
 	}
-	return &Cache{dir: dir}, nil
+	return &Cache{dir: dir, max: MaxInMemory, mem: map[string][]byte{}}, nil
+}
+
+func (c *Cache) get(key string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.mem[key]
+	return b, ok
+}
+
+func (c *Cache) put(key string, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.mem[key]; !ok && len(c.mem) >= c.max {
+		clear(c.mem)
+	}
+	c.mem[key] = b
+}
+
+func (c *Cache) inMemory() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.mem)
 }
 
 func cacheKey(wasm []byte) string {
@@ -49,8 +81,8 @@ func cacheKey(wasm []byte) string {
 func (c *Cache) load(e *eng, wasm []byte) (*module, bool) {
 	key := cacheKey(wasm)
 	var b []byte
-	if v, ok := c.mem.Load(key); ok {
-		b = v.([]byte)
+	if v, ok := c.get(key); ok {
+		b = v
 	} else if c.dir != "" {
 		var err error
 		if b, err = os.ReadFile(filepath.Join(c.dir, key)); err != nil {
@@ -64,7 +96,7 @@ func (c *Cache) load(e *eng, wasm []byte) (*module, bool) {
 	if err := errorOf(C.wasmtime_module_deserialize(e.engine, (*C.uint8_t)(&b[0]), C.size_t(len(b)), &m)); err != nil {
 		return nil, false
 	}
-	c.mem.Store(key, b)
+	c.put(key, b)
 	return e.newModule(m), true
 }
 
@@ -78,7 +110,7 @@ func (c *Cache) store(wasm []byte, m *module) {
 	b := C.GoBytes(unsafe.Pointer(vec.data), C.int(vec.size))
 	C.wasm_byte_vec_delete(&vec)
 	key := cacheKey(wasm)
-	c.mem.Store(key, b)
+	c.put(key, b)
 	if c.dir == "" {
 		return
 	}

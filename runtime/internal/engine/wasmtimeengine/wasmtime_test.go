@@ -256,6 +256,36 @@ func TestCache(t *testing.T) {
 	assert.NotEqual(t, "not a module", string(b))
 }
 
+// TestCache_Bounded: memory keeps at most the cache's bound of modules, and
+// every module still compiles and runs past it.
+func TestCache_Bounded(t *testing.T) {
+	ctx := context.Background()
+	c, err := NewCache("")
+	require.NoError(t, err)
+	c.max = 2
+	e, err := New(ctx, Options{Cache: c})
+	require.NoError(t, err)
+	defer e.Close(ctx)
+	for i := range 5 {
+		m := wasmtest.Module{MemoryMin: 1, ExportMemory: "memory", Funcs: []wasmtest.Func{{
+			Export: "f", Type: abi.FuncType{Results: []abi.ValueType{i32}}, Body: []byte{0x41, byte(i)}, // i32.const i
+		}}}
+		for range 2 { // compiled, then from the cache
+			cm, err := e.Compile(ctx, m.Bytes())
+			require.NoError(t, err)
+			inst, err := cm.Instantiate(ctx, engine.InstanceConfig{})
+			require.NoError(t, err)
+			stack := []uint64{0}
+			require.NoError(t, inst.Func("f").Call(ctx, stack))
+			assert.Equal(t, uint64(i), stack[0])
+			require.NoError(t, inst.Close(ctx))
+			require.NoError(t, cm.Close(ctx))
+		}
+		assert.LessOrEqual(t, c.inMemory(), 2, "module %d", i)
+		assert.Positive(t, c.inMemory())
+	}
+}
+
 func TestCompile_Invalid(t *testing.T) {
 	ctx := context.Background()
 	e, err := New(ctx, Options{})
