@@ -7,8 +7,9 @@
 # seen here in CI on FuzzParseReference. A real finding always writes its
 # input under testdata/fuzz/<Target>/ and prints "Failing input written to".
 # So when a run fails with nothing but that message and no input was written,
-# this script runs the target once more; a second failure of any kind fails.
-# Any other failure fails at once. See docs/RATIONALE.md "Why does the fuzz
+# this script runs the target once more, for as many executions as the
+# first run made (-fuzztime <N>x: a count has no deadline, hence no race);
+# a second failure of any kind fails. Any other failure fails at once. See docs/RATIONALE.md "Why does the fuzz
 # step retry a target?".
 #
 # Usage: bash scripts/fuzz.sh [FUZZTIME]   (default 10s; any -fuzztime value)
@@ -50,17 +51,18 @@ shutdown_race() {
 }
 
 run() {
-    local target=$1 pkg=$2 attempt
+    local target=$1 pkg=$2 attempt budget=$fuzztime
     for attempt in 1 2; do
         local before after
         before=$(corpus_state "$target" "$pkg")
-        echo "--- $target ($pkg), -fuzztime $fuzztime, attempt $attempt"
-        if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" 2>&1 | tee "$log"; then
+        echo "--- $target ($pkg), -fuzztime $budget, attempt $attempt"
+        if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$budget" "$pkg" 2>&1 | tee "$log"; then
             return 0
         fi
         after=$(corpus_state "$target" "$pkg")
         if [ "$attempt" = 1 ] && shutdown_race "$before" "$after"; then
-            echo "fuzz.sh: $target failed only with Go's end-of-fuzztime deadline race (golang/go#75804) and wrote no input; running it once more"
+            budget="$(executions)x"
+            echo "fuzz.sh: $target failed only with Go's end-of-fuzztime deadline race (golang/go#75804) and wrote no input; running it again for $budget executions, which has no deadline"
             continue
         fi
         echo "fuzz.sh: $target ($pkg) failed" >&2
@@ -68,12 +70,23 @@ run() {
     done
 }
 
+# executions prints how many inputs the run in $log tried (its last
+# progress line), at least 1000.
+executions() {
+    local n
+    n=$(sed -nE 's/^fuzz: elapsed: .*, execs: ([0-9]+) .*/\1/p' "$log" | tail -n1)
+    echo $((${n:-0} > 1000 ? ${n:-0} : 1000))
+}
+
 # self_test feeds shutdown_race the three kinds of output it must tell apart.
 self_test() {
     printf '%s\n' 'fuzz: elapsed: 5s, execs: 33429 (10123/sec)' '--- FAIL: FuzzParseReference (5.12s)' '    context deadline exceeded' FAIL >"$log"
     shutdown_race a a || { echo "self-test: the deadline race was not recognised" >&2; return 1; }
+    [ "$(executions)" = 33429 ] || { echo "self-test: executions read $(executions), want 33429" >&2; return 1; }
     shutdown_race a 'a
 b' && { echo "self-test: a run that wrote an input was taken for the race" >&2; return 1; }
+    printf '%s\n' FAIL >"$log"
+    [ "$(executions)" = 1000 ] || { echo "self-test: executions without a progress line read $(executions), want 1000" >&2; return 1; }
     printf '%s\n' '--- FAIL: FuzzCheckURL (0.20s)' '    --- FAIL: FuzzCheckURL (0.00s)' '        x_test.go:9: allowed' '    Failing input written to testdata/fuzz/FuzzCheckURL/07c7' FAIL >"$log"
     shutdown_race a a && { echo "self-test: a finding was taken for the race" >&2; return 1; }
     printf '%s\n' '--- FAIL: FuzzOpen (3.00s)' '    context deadline exceeded' '--- FAIL: FuzzOpen (0.00s)' '    open: panic' FAIL >"$log"
