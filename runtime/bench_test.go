@@ -144,40 +144,51 @@ func rawWazeroCall(b *testing.B, ctx context.Context, handler string) (wazero.Ru
 // per call and their ratio (vitte/wazero). On a shared machine whose speed
 // changes from one second to the next, the ratio of interleaved batches is
 // steadier than that of two separate benchmarks. ns/op is one batch of
-// each.
+// each. Built with -tags wasmtime, it also runs this runtime on the
+// wasmtime engine against raw wazero (<size>/wasmtime).
 func BenchmarkCallRatio(b *testing.B) {
 	const batch = 256
 	ctx := context.Background()
 	for _, s := range benchSizes[:2] {
-		b.Run(s.name, func(b *testing.B) {
-			input := bytes.Repeat([]byte("a"), s.size)
-			p := benchHelloC(b, runtime.NewConfig())
-			r, raw := rawWazeroCall(b, ctx, s.handler)
-			defer r.Close(ctx)
-			var out, rawOut []byte
-			var err error
-			var tv, tw time.Duration
-			b.ResetTimer()
-			for b.Loop() {
-				t0 := time.Now()
-				for range batch {
-					if out, err = p.AppendCall(ctx, out[:0], s.handler, input); err != nil {
-						b.Fatal(err)
-					}
-				}
-				t1 := time.Now()
-				for range batch {
-					rawOut = raw(rawOut[:0], input)
-				}
-				tw += time.Since(t1)
-				tv += t1.Sub(t0)
+		for _, eng := range runtime.Engines() {
+			name := s.name
+			if eng != runtime.EngineWazero {
+				name += "/" + string(eng)
 			}
-			n := float64(b.N) * batch
-			b.ReportMetric(float64(tv.Nanoseconds())/n, "vitte-ns/call")
-			b.ReportMetric(float64(tw.Nanoseconds())/n, "wazero-ns/call")
-			b.ReportMetric(float64(tv)/float64(tw), "x")
-		})
+			b.Run(name, func(b *testing.B) {
+				benchCallRatio(b, ctx, runtime.NewConfig().WithEngine(eng), s.handler, s.size, batch)
+			})
+		}
 	}
+}
+
+func benchCallRatio(b *testing.B, ctx context.Context, cfg runtime.Config, handler string, size, batch int) {
+	input := bytes.Repeat([]byte("a"), size)
+	p := benchHelloC(b, cfg)
+	r, raw := rawWazeroCall(b, ctx, handler)
+	defer r.Close(ctx)
+	var out, rawOut []byte
+	var err error
+	var tv, tw time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		for range batch {
+			if out, err = p.AppendCall(ctx, out[:0], handler, input); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t1 := time.Now()
+		for range batch {
+			rawOut = raw(rawOut[:0], input)
+		}
+		tw += time.Since(t1)
+		tv += t1.Sub(t0)
+	}
+	n := float64(b.N) * float64(batch)
+	b.ReportMetric(float64(tv.Nanoseconds())/n, "vitte-ns/call")
+	b.ReportMetric(float64(tw.Nanoseconds())/n, "wazero-ns/call")
+	b.ReportMetric(float64(tv)/float64(tw), "x")
 }
 
 // BenchmarkLoad measures a cold load: read, check, compile, instantiate,

@@ -202,12 +202,47 @@ uint8_t vitte_global_kind(wasmtime_context_t *ctx, const wasmtime_global_t *g) {
   return v.kind;
 }
 
+// vitte_global_settable tells whether g can be written (it is mutable, of
+// kind), by writing its own value back.
+bool vitte_global_settable(wasmtime_context_t *ctx, const wasmtime_global_t *g, uint8_t kind) {
+  if (kind != WASMTIME_I32 && kind != WASMTIME_I64) {
+    return false;
+  }
+  wasmtime_error_t *err = vitte_global_set(ctx, g, kind, vitte_global_get(ctx, g));
+  if (err != NULL) {
+    wasmtime_error_delete(err);
+    return false;
+  }
+  return true;
+}
+
 // vitte_call calls func with the values in raw, and returns the trap, if
-// any, in *trap: one C call for Go, with the trap slot in C memory.
-wasmtime_error_t *vitte_call(wasmtime_context_t *ctx, const wasmtime_func_t *func,
-                             wasmtime_val_raw_t *raw, size_t n, wasm_trap_t **trap) {
-  *trap = NULL;
-  return wasmtime_func_call_unchecked(ctx, func, raw, n, trap);
+// any, in io->trap: one C call for Go, with the trap slot in C memory.
+// When io->watch is set, it also writes the watched global first if
+// io->set says so, and reads it into io->value after the call: the fuel
+// counter travels with the call instead of costing two more C calls.
+//
+// Its pointers come as integers: cgo checks every pointer argument of a C
+// call at run time (cgocheck), about a tenth of an empty call here, and
+// these all point to C memory.
+wasmtime_error_t *vitte_call(uintptr_t ctx_, uintptr_t func_, uintptr_t raw_, size_t n, uintptr_t io_) {
+  wasmtime_context_t *ctx = (wasmtime_context_t *)ctx_;
+  const wasmtime_func_t *func = (const wasmtime_func_t *)func_;
+  wasmtime_val_raw_t *raw = (wasmtime_val_raw_t *)raw_;
+  vitte_call_io *io = (vitte_call_io *)io_;
+  io->trap = NULL;
+  if (io->set) {
+    io->set = 0;
+    wasmtime_error_t *err = vitte_global_set(ctx, io->watch, io->kind, io->value);
+    if (err != NULL) {
+      wasmtime_error_delete(err); // cannot happen: the global was found settable
+    }
+  }
+  wasmtime_error_t *err = wasmtime_func_call_unchecked(ctx, func, raw, n, &io->trap);
+  if (io->watch != NULL) {
+    io->value = vitte_global_get(ctx, io->watch);
+  }
+  return err;
 }
 
 // vitte_call_loop calls func n times: the cost of a call without cgo, for

@@ -34,8 +34,19 @@ wasmtime_error_t *vitte_global_set(wasmtime_context_t *ctx, const wasmtime_globa
                                    uint8_t kind, int64_t x);
 uint8_t vitte_global_kind(wasmtime_context_t *ctx, const wasmtime_global_t *g);
 
-wasmtime_error_t *vitte_call(wasmtime_context_t *ctx, const wasmtime_func_t *func,
-                             wasmtime_val_raw_t *raw, size_t n, wasm_trap_t **trap);
+bool vitte_global_settable(wasmtime_context_t *ctx, const wasmtime_global_t *g, uint8_t kind);
+
+// vitte_call_io is what a call passes besides its values, in C memory.
+typedef struct vitte_call_io {
+  wasm_trap_t *trap;              // out: the call's trap, if any
+  const wasmtime_global_t *watch; // a global read after each call, or NULL
+  int64_t value;                  // in: its value to write first when set; out: its value after the call
+  uint8_t kind;                   // its kind
+  uint8_t set;                    // in: write value before the call
+} vitte_call_io;
+
+// vitte_call's pointers are integers, out of cgo's run-time checks.
+wasmtime_error_t *vitte_call(uintptr_t ctx, uintptr_t func, uintptr_t raw, size_t n, uintptr_t io);
 void vitte_call_loop(wasmtime_context_t *ctx, const wasmtime_func_t *func,
                      wasmtime_val_raw_t *raw, size_t nraw, size_t n);
 

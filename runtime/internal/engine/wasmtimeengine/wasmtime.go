@@ -203,7 +203,7 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 	s.store = C.vitte_store_new(m.e.engine, C.uintptr_t(s.handle))
 	s.cctx = C.wasmtime_store_context(s.store)
 	s.cur = s.cctx
-	s.trap = (**C.wasm_trap_t)(C.calloc(1, C.size_t(unsafe.Sizeof(uintptr(0)))))
+	s.io = (*C.vitte_call_io)(C.calloc(1, C.size_t(unsafe.Sizeof(C.vitte_call_io{}))))
 	var trap *C.wasm_trap_t
 	var mem *C.vitte_memory
 	err := errorOf(C.vitte_instantiate(m.e.linker, s.cctx, m.m, C.size_t(cfg.MemoryLimit), C.uintptr_t(s.handle), &s.inst, &trap, &mem))
@@ -249,7 +249,7 @@ type store struct {
 	store  *C.wasmtime_store_t
 	cctx   *C.wasmtime_context_t
 	cur    *C.wasmtime_context_t // the store's, or the calling host function's
-	trap   **C.wasm_trap_t       // a call's trap, in C memory (not escaping)
+	io     *C.vitte_call_io      // a call's trap and watched global, in C memory (not escaping)
 	inst   C.wasmtime_instance_t
 	mem    memory
 	wasi   *wazeroengine.WASIInstance
@@ -261,6 +261,16 @@ type store struct {
 	globals map[string]*global
 	funcs   map[string]*function
 	closed  bool
+
+	// watch is the first settable global asked for (the fuel counter of a
+	// metered module): each call writes it first when a write is pending
+	// (io.set) and reads it back after (io.value), so that reading and
+	// writing it between calls costs no C call. known: io.value is its
+	// value; only between calls (depth 0), as guest code and host
+	// functions may change it during one.
+	watch *global
+	known bool
+	depth int
 }
 
 func (s *store) free() {
@@ -280,7 +290,7 @@ func (s *store) free() {
 		}
 	}
 	C.wasmtime_store_delete(s.store)
-	C.free(unsafe.Pointer(s.trap))
+	C.free(unsafe.Pointer(s.io))
 	s.handle.Delete()
 }
 
@@ -321,6 +331,13 @@ func (s *store) Global(name string) engine.Global {
 		g = &global{s: s, g: (*C.wasmtime_global_t)(C.calloc(1, C.size_t(unsafe.Sizeof(C.wasmtime_global_t{}))))}
 		*g.g = *(*C.wasmtime_global_t)(unsafe.Pointer(&ext.of))
 		g.kind = C.vitte_global_kind(s.cctx, g.g)
+		if s.watch == nil && s.depth == 0 && bool(C.vitte_global_settable(s.cctx, g.g, g.kind)) {
+			s.watch = g
+			s.io.watch = g.g
+			s.io.kind = g.kind
+			s.io.value = C.vitte_global_get(s.cctx, g.g)
+			s.known = true
+		}
 	}
 	s.globals[name] = g
 	if g == nil {
@@ -349,10 +366,29 @@ type global struct {
 	kind C.uint8_t
 }
 
-func (g *global) Get() uint64 { return uint64(C.vitte_global_get(g.s.cur, g.g)) }
+func (g *global) Get() uint64 {
+	if s := g.s; g == s.watch && s.known && s.depth == 0 {
+		return uint64(s.io.value)
+	}
+	return uint64(C.vitte_global_get(g.s.cur, g.g))
+}
 
 func (g *global) Set(v uint64) {
-	if err := C.vitte_global_set(g.s.cur, g.g, g.kind, C.int64_t(v)); err != nil {
+	s := g.s
+	if g == s.watch && s.depth == 0 {
+		// Written by the next call, first (vitte_call).
+		if g.kind == C.WASMTIME_I32 {
+			v = uint64(uint32(v)) // as vitte_global_get reads it back
+		}
+		s.io.value = C.int64_t(v)
+		s.io.set = 1
+		s.known = true
+		return
+	}
+	if g == s.watch {
+		s.known = false
+	}
+	if err := C.vitte_global_set(s.cur, g.g, g.kind, C.int64_t(v)); err != nil {
 		C.wasmtime_error_delete(err)
 	}
 }
@@ -406,6 +442,10 @@ func exportType(s *store, fn *C.wasmtime_func_t) abi.FuncType {
 	return abi.FuncType{Params: conv(C.wasm_functype_params(ft)), Results: conv(C.wasm_functype_results(ft))}
 }
 
+// cptr passes a pointer to C memory as an integer, which cgo does not
+// check (see vitte_call).
+func cptr(p unsafe.Pointer) C.uintptr_t { return C.uintptr_t(uintptr(p)) }
+
 func mask(t abi.ValueType) uint64 {
 	if t == abi.I32 || t == abi.F32 {
 		return 0xffff_ffff
@@ -423,8 +463,12 @@ func (f *function) Call(ctx context.Context, stack []uint64) error {
 	}
 	prevCtx, prevErr := s.ctx, s.err
 	s.ctx, s.err = ctx, nil
-	cerr := C.vitte_call(s.cur, f.fn, f.raw, C.size_t(len(f.buf)), s.trap)
-	trap := *s.trap
+	s.depth++
+	s.known = false
+	cerr := C.vitte_call(cptr(unsafe.Pointer(s.cur)), cptr(unsafe.Pointer(f.fn)), cptr(unsafe.Pointer(f.raw)), C.size_t(len(f.buf)), cptr(unsafe.Pointer(s.io)))
+	s.depth--
+	s.known = s.depth == 0 && s.watch != nil
+	trap := s.io.trap
 	herr := s.err
 	s.ctx, s.err = prevCtx, prevErr
 	if cerr != nil || trap != nil {

@@ -205,6 +205,73 @@ func TestEngines_Agree(t *testing.T) {
 	assert.Equal(t, uint64(3), got[1][18].stack[0], "and the instance goes on")
 }
 
+// TestEngines_FuelGlobal: the fuel counter read and written between calls,
+// and by a host function during one, has the same values on both engines
+// (the wasmtime engine carries it with each call instead of reading and
+// writing it through the C API).
+func TestEngines_FuelGlobal(t *testing.T) {
+	ctx := context.Background()
+	wasm := testModule(t)
+	var got [2][]uint64
+	for i, eut := range engines {
+		var n int
+		hosts := testHosts(&n)
+		var seen []uint64
+		for j := range hosts {
+			if hosts[j].Name == "twice" {
+				hosts[j].Fn = func(_ context.Context, c engine.Caller, s []uint64) error {
+					g := c.Global(meter.GlobalName)
+					seen = append(seen, g.Get())
+					g.Set(500_000)
+					seen = append(seen, g.Get())
+					s[0] *= 2
+					return nil
+				}
+			}
+		}
+		e, err := eut.new(ctx, hosts)
+		require.NoError(t, err, eut.name)
+		m, err := e.Compile(ctx, wasm)
+		require.NoError(t, err, eut.name)
+		inst, err := m.Instantiate(ctx, engine.InstanceConfig{Name: "test", MemoryLimit: 8 << 16})
+		require.NoError(t, err, eut.name)
+		fuel := inst.Global(meter.GlobalName)
+		require.NotNil(t, fuel, eut.name)
+		var r []uint64
+		call := func(fn string, stack ...uint64) {
+			t.Helper()
+			require.NoError(t, inst.Func(fn).Call(ctx, append(stack, 0, 0)), "%s: %s", eut.name, fn)
+			r = append(r, fuel.Get())
+		}
+		fuel.Set(1_000_000)
+		call("add", 40, 2)
+		call("add", 1, 2)
+		fuel.Set(2_000_000)
+		r = append(r, fuel.Get())
+		call("twice", 21)
+		call("add", 1, 2)
+		got[i] = append(r, seen...)
+
+		// What each value must be, so that both engines being wrong the
+		// same way fails.
+		assert.Less(t, r[0], uint64(1_000_000), "%s: add was charged", eut.name)
+		assert.Greater(t, r[0], uint64(1_000_000-1000), eut.name)
+		assert.Equal(t, r[0]-r[1], 1_000_000-r[0], "%s: the same charge again", eut.name)
+		assert.Equal(t, uint64(2_000_000), r[2], "%s: a write is read back before a call", eut.name)
+		require.Len(t, seen, 2, eut.name)
+		assert.Less(t, seen[0], uint64(2_000_000), "%s: the host function sees the value written before the call, minus the charges", eut.name)
+		assert.Greater(t, seen[0], uint64(2_000_000-1000), eut.name)
+		assert.Equal(t, uint64(500_000), seen[1], "%s: and its own write", eut.name)
+		assert.LessOrEqual(t, r[3], uint64(500_000), "%s: the host function's write holds after the call", eut.name)
+		assert.Greater(t, r[3], uint64(500_000-1000), eut.name)
+		assert.Equal(t, r[3]-r[4], 1_000_000-r[0], "%s: add charged as before", eut.name)
+		require.NoError(t, inst.Close(ctx))
+		require.NoError(t, m.Close(ctx))
+		require.NoError(t, e.Close(ctx))
+	}
+	assert.Equal(t, got[0], got[1], "wazero, then wasmtime")
+}
+
 func cut(s string) (string, string, bool) {
 	for i := range len(s) {
 		if s[i] == '\n' {
