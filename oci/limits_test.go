@@ -160,3 +160,39 @@ func TestPull_StaleTemps(t *testing.T) {
 	require.NoFileExists(t, old)
 	require.FileExists(t, recent)
 }
+
+// TestPush_LocalFile: the package pushed must be a regular file of at most
+// MaxBlobSize bytes; both are checked before anything is sent.
+func TestPush_LocalFile(t *testing.T) {
+	dir := t.TempDir()
+	pkg := makePackage(t, dir, "hello", "1.0.0", 100)
+	fi, err := os.Stat(pkg)
+	require.NoError(t, err)
+	folder := filepath.Join(dir, "folder.vitplug")
+	require.NoError(t, os.Mkdir(folder, 0o700))
+	f := ocitest.NewFake()
+	defer f.Close()
+	ref := mustRef(t, "oci://"+f.Host+"/vitte/hello:1.0.0")
+
+	for _, tc := range []struct {
+		name string
+		path string
+		max  int64
+		is   error
+		msg  string
+	}{
+		{name: "over MaxBlobSize", path: pkg, max: fi.Size() - 1, is: oci.ErrTooLarge,
+			msg: fmt.Sprintf("too large: %s is %d bytes, over the limit of %d bytes", pkg, fi.Size(), fi.Size()-1)},
+		{name: "not a regular file", path: folder, max: 1 << 20, msg: folder + " is not a regular file (folder)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := oci.NewClient(oci.Options{HTTPClient: noRetry, MaxBlobSize: tc.max})
+			_, err := c.Push(bg, tc.path, ref, oci.PushOptions{})
+			if tc.is != nil {
+				require.ErrorIs(t, err, tc.is)
+			}
+			require.ErrorContains(t, err, tc.msg)
+			require.Zero(t, f.Requests, "nothing is sent")
+		})
+	}
+}

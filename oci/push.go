@@ -5,10 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 	"github.com/vitte-lang/vitte-plugin/vitplug"
 )
 
@@ -86,29 +84,12 @@ func (c *Client) push(ctx context.Context, path string, ref Reference, opts Push
 	return mdesc, nil
 }
 
-// readFile reads the regular file path, of at most max bytes.
+// readFile reads the regular file path, of at most max bytes; a larger
+// one wraps ErrTooLarge.
 func readFile(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	data, err := boundedfile.Read(path, max)
+	if errors.Is(err, boundedfile.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %w", ErrTooLarge, err)
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", filepath.Base(path))
-	}
-	if fi.Size() > max {
-		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, fi.Size(), max)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
-	}
-	return data, nil
+	return data, err
 }

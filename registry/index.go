@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 )
 
 // Names in the registry folder.
@@ -96,16 +96,13 @@ func (x *index) marshal() ([]byte, error) {
 // there is no file yet. It needs no lock: the file is only ever replaced
 // whole, by a rename.
 func readIndex(dir string) (index, []byte, error) {
-	f, err := os.Open(filepath.Join(dir, indexName))
-	if errors.Is(err, fs.ErrNotExist) {
+	data, err := boundedfile.Read(filepath.Join(dir, indexName), maxIndexSize)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return index{Version: indexVersion}, nil, nil
-	}
-	if err != nil {
-		return index{}, nil, fmt.Errorf("read index: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxIndexSize+1))
-	if err != nil {
+	case errors.Is(err, boundedfile.ErrTooLarge):
+		return index{}, nil, fmt.Errorf("read index: %w: %w", ErrCorrupt, err)
+	case err != nil:
 		return index{}, nil, fmt.Errorf("read index: %w", err)
 	}
 	x, err := parseIndex(data)
@@ -117,9 +114,6 @@ func readIndex(dir string) (index, []byte, error) {
 
 func parseIndex(data []byte) (index, error) {
 	var x index
-	if len(data) > maxIndexSize {
-		return x, fmt.Errorf("larger than %d bytes", maxIndexSize)
-	}
 	var probe struct {
 		Version int `json:"version"`
 	}

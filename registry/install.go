@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/vitte-lang/vitte-plugin/capabilities"
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 	"github.com/vitte-lang/vitte-plugin/manifest"
 	"github.com/vitte-lang/vitte-plugin/vitplug"
 )
@@ -71,7 +71,7 @@ type InstallOptions struct {
 //
 // It returns the entry recorded.
 func (r *Registry) Install(ctx context.Context, pkgPath string, opts InstallOptions) (*Entry, error) {
-	data, err := readPackageFile(pkgPath)
+	data, err := boundedfile.Read(pkgPath, maxPackageFile)
 	if err != nil {
 		return nil, fmt.Errorf("install %s: %w", pkgPath, err)
 	}
@@ -257,7 +257,7 @@ func (r *Registry) plan(x *index, c *change, in *installing) (Entry, *Capability
 func (r *Registry) store(c *change, sha string, data []byte) error {
 	dir := filepath.Join(r.dir, storeDir)
 	name := sha + packageExt
-	if have, err := os.ReadFile(filepath.Join(dir, name)); err == nil && bytes.Equal(have, data) {
+	if have, err := boundedfile.Read(filepath.Join(dir, name), int64(len(data))); err == nil && bytes.Equal(have, data) {
 		return nil
 	}
 	_, err := r.writeAtomic(dir, name, data, "store", func() { c.created = append(c.created, name) })

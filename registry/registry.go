@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 	"github.com/vitte-lang/vitte-plugin/vitplug"
 )
 
@@ -176,7 +176,7 @@ func (r *Registry) Package(name string) (*vitplug.Package, error) {
 
 func (r *Registry) openStored(e Entry) (*vitplug.Package, error) {
 	path := filepath.Join(r.dir, filepath.FromSlash(e.StorePath()))
-	data, err := readPackageFile(path)
+	data, err := boundedfile.Read(path, maxPackageFile)
 	if err != nil {
 		return nil, fmt.Errorf("open plugin %q: %w: %w", e.Name, ErrCorrupt, err)
 	}
@@ -197,34 +197,6 @@ func (r *Registry) openStored(e Entry) (*vitplug.Package, error) {
 // maxPackageFile bounds the .vitplug files read: the largest package that
 // the default limits accept, stored, with room for the ZIP headers.
 const maxPackageFile = vitplug.DefaultMaxSize + 64<<20
-
-// readPackageFile reads the regular file path, at most maxPackageFile
-// bytes.
-func readPackageFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	if fi.Size() > maxPackageFile {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, int64(maxPackageFile))
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxPackageFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > maxPackageFile {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, int64(maxPackageFile))
-	}
-	return data, nil
-}
 
 // EventKind says what changed.
 type EventKind string

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vitte-lang/vitte-plugin/capabilities"
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 	"github.com/vitte-lang/vitte-plugin/manifest"
 	"github.com/vitte-lang/vitte-plugin/vitplug"
 )
@@ -116,6 +118,11 @@ func TestRegistry_Install_Errors(t *testing.T) {
 	hello09 := pack(t, pkgs, spec{name: "hello", version: "0.9.0"})
 	otherContent := packManifest(t, pkgs, "hello-other", spec{name: "hello", version: "1.0.0", extra: "[config]\nx = \"y\""}.manifest())
 	fsReq := pack(t, pkgs, spec{name: "fsreq", version: "1.0.0", caps: `fs = [{ path = "/data", mode = "ro" }]`})
+	folder := filepath.Join(pkgs, "folder.vitplug")
+	require.NoError(t, os.Mkdir(folder, 0o755))
+	huge := filepath.Join(pkgs, "huge.vitplug")
+	require.NoError(t, os.WriteFile(huge, nil, 0o644))
+	require.NoError(t, os.Truncate(huge, maxPackageFile+1)) // sparse: no disk used
 
 	tests := []struct {
 		name string
@@ -129,6 +136,8 @@ func TestRegistry_Install_Errors(t *testing.T) {
 		msg      string
 	}{
 		{name: "missing file", path: filepath.Join(pkgs, "nope.vitplug"), is: os.ErrNotExist, msg: "install " + filepath.Join(pkgs, "nope.vitplug") + ": open "},
+		{name: "folder", path: folder, is: boundedfile.ErrNotRegular, msg: "install " + folder + ": " + folder + " is not a regular file (folder)"},
+		{name: "too large", path: huge, is: boundedfile.ErrTooLarge, msg: fmt.Sprintf("install %s: %s is %d bytes, over the limit of %d bytes", huge, huge, maxPackageFile+1, maxPackageFile)},
 		{name: "truncated", setup: []string{good}, path: truncated, is: vitplug.ErrCorrupt, msg: "install " + truncated + ": "},
 		{name: "zip slip", setup: []string{good}, path: zipSlip, is: vitplug.ErrUnsafePath, msg: `entry "../evil.wasm": unsafe path`},
 		{name: "missing dependency", path: app, is: ErrDependency, msg: `install plugin "app" 1.0.0: plugin "app" 1.0.0 needs "base-utils" ^1.2.0, not installed`},
@@ -383,7 +392,20 @@ func TestOpen_Errors(t *testing.T) {
 			require.ErrorContains(t, err, tc.msg)
 		})
 	}
-	_, err := Open("")
+
+	// An index over its limit is corrupt; one that is not a file, an error.
+	index := filepath.Join(dir, indexName)
+	require.NoError(t, os.Truncate(index, maxIndexSize+1)) // sparse: no disk used
+	_, err := Open(dir)
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.ErrorContains(t, err, fmt.Sprintf("read index: registry is corrupt: %s is %d bytes, over the limit of %d bytes", index, maxIndexSize+1, maxIndexSize))
+	require.NoError(t, os.Remove(index))
+	require.NoError(t, os.Mkdir(index, 0o700))
+	_, err = Open(dir)
+	require.ErrorIs(t, err, boundedfile.ErrNotRegular)
+	require.ErrorContains(t, err, "read index: "+index+" is not a regular file (folder)")
+
+	_, err = Open("")
 	require.EqualError(t, err, "open plugin registry: empty folder name")
 }
 

@@ -7,11 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
 
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 	"github.com/vitte-lang/vitte-plugin/internal/meter"
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine/wazeroengine"
 )
@@ -175,13 +175,8 @@ func (c *compilationCache) remember(key [sha256.Size]byte, out []byte) {
 func maxMeteredSize(n int) int64 { return 16*int64(n) + 1<<20 }
 
 func readMetered(path string, max int64) ([]byte, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, false
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, sha256.Size+max+1))
-	if err != nil || len(b) < sha256.Size || int64(len(b)) > sha256.Size+max {
+	b, err := boundedfile.Read(path, sha256.Size+max)
+	if err != nil || len(b) < sha256.Size {
 		return nil, false
 	}
 	sum := sha256.Sum256(b[sha256.Size:])

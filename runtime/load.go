@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/vitte-lang/vitte-plugin/abi"
 	"github.com/vitte-lang/vitte-plugin/capabilities"
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 	"github.com/vitte-lang/vitte-plugin/internal/meter"
 	"github.com/vitte-lang/vitte-plugin/internal/wasmbin"
 	"github.com/vitte-lang/vitte-plugin/manifest"
@@ -96,7 +96,7 @@ func readPluginDir(dir string, maxModule int64) (*source, error) {
 		return nil, fmt.Errorf("load plugin from %s: %w", dir, err)
 	}
 	defer root.Close()
-	data, err := readFile(root, manifest.FileName, maxManifestSize)
+	data, err := boundedfile.ReadIn(root, manifest.FileName, maxManifestSize)
 	if err != nil {
 		return nil, fmt.Errorf("load plugin from %s: %w", dir, err)
 	}
@@ -104,39 +104,11 @@ func readPluginDir(dir string, maxModule int64) (*source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load plugin from %s: %w", dir, err)
 	}
-	mod, err := readFile(root, m.Plugin.Module, maxModule)
+	mod, err := boundedfile.ReadIn(root, m.Plugin.Module, maxModule)
 	if err != nil {
 		return nil, fmt.Errorf("load plugin %q: module %s: %w", m.Plugin.Name, m.Plugin.Module, err)
 	}
 	return &source{where: dir, manifest: m, module: mod, dir: dir}, nil
-}
-
-// readFile reads name inside root, refusing anything but a regular file and
-// anything larger than max bytes.
-func readFile(root *os.Root, name string, max int64) ([]byte, error) {
-	f, err := root.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s)", name, fi.Mode().Type())
-	}
-	if fi.Size() > max {
-		return nil, fmt.Errorf("%s is %d bytes, over the limit of %d bytes", name, fi.Size(), max)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s is over the limit of %d bytes", name, max)
-	}
-	return b, nil
 }
 
 // Inspection is what the runtime finds in a plugin without running it.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vitte-lang/vitte-plugin/abi"
 	"github.com/vitte-lang/vitte-plugin/adapters/python"
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 	"github.com/vitte-lang/vitte-plugin/manifest"
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
 	"github.com/vitte-lang/vitte-plugin/vitplug"
@@ -100,7 +101,7 @@ func (r *Runtime) preparePython(src *source) (*PythonInspection, error) {
 		if err != nil {
 			return nil, wrap(fmt.Errorf("kind %q: %w", m.Plugin.Kind, err))
 		}
-		mod, err := readHostFile(modPath, r.cfg.maxModuleSize)
+		mod, err := boundedfile.Read(modPath, r.cfg.maxModuleSize)
 		if err != nil {
 			return nil, wrap(fmt.Errorf("python interpreter: %w", err))
 		}
@@ -126,17 +127,6 @@ func (r *Runtime) preparePython(src *source) (*PythonInspection, error) {
 	}
 	pi.Build = info
 	return pi, nil
-}
-
-// readHostFile reads a regular file of at most max bytes.
-func readHostFile(name string, max int64) ([]byte, error) {
-	dir, base := filepath.Split(name)
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
-	return readFile(root, base, max)
 }
 
 // wrapPython wraps the compiled interpreter of a Python plugin so that its

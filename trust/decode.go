@@ -28,7 +28,7 @@ func Parse(filename string, data []byte) (p *Policy, err error) {
 		filename = FileName
 	}
 	if len(data) > MaxFileSize {
-		return nil, &PolicyError{Problems: []Problem{{File: filename, Message: fmt.Sprintf("file too large (%d bytes): a trust file is at most 1MiB", len(data))}}}
+		return nil, fileTooLarge(filename, int64(len(data)))
 	}
 	defer func() {
 		// Parse never panics. A panic here is a bug, turned into a problem
@@ -56,6 +56,16 @@ func Parse(filename string, data []byte) (p *Policy, err error) {
 	}
 	p.file = filename
 	return p, nil
+}
+
+// fileTooLarge is the problem of the trust file filename of size bytes
+// (-1: unknown), over MaxFileSize.
+func fileTooLarge(filename string, size int64) *PolicyError {
+	msg := "file too large: a trust file is at most 1MiB"
+	if size >= 0 {
+		msg = fmt.Sprintf("file too large (%d bytes): a trust file is at most 1MiB", size)
+	}
+	return &PolicyError{Problems: []Problem{{File: filename, Message: msg}}}
 }
 
 // decoder checks a decoded document against the schema. Every problem is

@@ -3,7 +3,6 @@ package trust
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"aead.dev/minisign"
 
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 	"github.com/vitte-lang/vitte-plugin/manifest"
 )
 
@@ -460,14 +460,13 @@ func DefaultPath() (string, error) {
 // error wrapping [fs.ErrNotExist]: whether that means "no policy" is the
 // caller's choice.
 func LoadFile(path string) (*Policy, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	data, err := boundedfile.Read(path, MaxFileSize)
+	var tooLarge *boundedfile.TooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, fileTooLarge(path, tooLarge.Size)
+	case err != nil:
 		return nil, fmt.Errorf("read trust policy: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read trust policy %s: %w", path, err)
 	}
 	return Parse(path, data)
 }

@@ -355,6 +355,32 @@ func TestWriteFile(t *testing.T) {
 	require.ErrorContains(t, err, path+":2:12: keys.alice.minisign: ")
 }
 
+func TestLoadFile_NotAPolicyFile(t *testing.T) {
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge.toml")
+	require.NoError(t, os.WriteFile(huge, nil, 0o600))
+	require.NoError(t, os.Truncate(huge, 5<<20)) // sparse: no disk used
+	folder := filepath.Join(dir, "folder.toml")
+	require.NoError(t, os.Mkdir(folder, 0o700))
+
+	for _, tc := range []struct {
+		name, path, msg string
+		is              error
+	}{
+		{name: "too large", path: huge, is: trust.ErrPolicy, msg: huge + ": file too large (5242880 bytes): a trust file is at most 1MiB"},
+		{name: "folder", path: folder, msg: "read trust policy: " + folder + " is not a regular file (folder)"},
+		{name: "missing", path: filepath.Join(dir, "nope.toml"), is: fs.ErrNotExist, msg: "read trust policy: open " + filepath.Join(dir, "nope.toml") + ": "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := trust.LoadFile(tc.path)
+			require.ErrorContains(t, err, tc.msg)
+			if tc.is != nil {
+				require.ErrorIs(t, err, tc.is)
+			}
+		})
+	}
+}
+
 func TestDefaultPath(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", "/home/me/.config")
 	t.Setenv("HOME", "/home/me")

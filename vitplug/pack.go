@@ -7,8 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 	"github.com/vitte-lang/vitte-plugin/manifest"
 )
 
@@ -131,7 +131,7 @@ func (d *dirReader) read() (*manifest.Manifest, error) {
 	case err != nil:
 		return nil, err
 	case !fi.IsDir():
-		return nil, entryErr(files, ErrNotRegular, "a %s, not a folder", typeName(fi.Mode()))
+		return nil, entryErr(files, ErrNotRegular, "a %s, not a folder", boundedfile.TypeName(fi.Mode()))
 	}
 	err = fs.WalkDir(d.root.FS(), files, func(name string, de fs.DirEntry, err error) error {
 		switch {
@@ -140,7 +140,7 @@ func (d *dirReader) read() (*manifest.Manifest, error) {
 		case de.IsDir():
 			return nil
 		case !de.Type().IsRegular():
-			return entryErr(name, ErrNotRegular, "%s", typeName(de.Type()))
+			return entryErr(name, ErrNotRegular, "%s", boundedfile.TypeName(de.Type()))
 		}
 		if _, ok := d.files[name]; ok {
 			return nil // the module, under files/
@@ -185,54 +185,17 @@ func (d *dirReader) readRegular(name string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, entryErr(name, ErrNotRegular, "%s", typeName(fi.Mode()))
+		return nil, entryErr(name, ErrNotRegular, "%s", boundedfile.TypeName(fi.Mode()))
 	}
-	f, err := d.root.Open(osName)
-	if err != nil {
-		return nil, err
+	data, err := boundedfile.ReadIn(d.root, osName, max)
+	var notRegular *boundedfile.NotRegularError
+	switch {
+	case errors.As(err, &notRegular):
+		return nil, entryErr(name, ErrNotRegular, "%s", boundedfile.TypeName(notRegular.Mode))
+	case errors.Is(err, boundedfile.ErrTooLarge) && max < d.lim.MaxSize-d.total:
+		return nil, entryErr(name, ErrTooLarge, "over the limit of %d bytes", max)
+	case errors.Is(err, boundedfile.ErrTooLarge):
+		return nil, entryErr(name, ErrTooLarge, "the entries inflate to more than %d bytes", d.lim.MaxSize)
 	}
-	defer f.Close()
-	if fi, err = f.Stat(); err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, entryErr(name, ErrNotRegular, "%s", typeName(fi.Mode()))
-	}
-	tooLarge := func() error {
-		if max < d.lim.MaxSize-d.total {
-			return entryErr(name, ErrTooLarge, "over the limit of %d bytes", max)
-		}
-		return entryErr(name, ErrTooLarge, "the entries inflate to more than %d bytes", d.lim.MaxSize)
-	}
-	if fi.Size() > max {
-		return nil, tooLarge()
-	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, tooLarge()
-	}
-	return data, nil
-}
-
-// typeName names the type of a file that is not regular.
-func typeName(mode fs.FileMode) string {
-	switch t := mode.Type(); {
-	case t == 0:
-		return "regular file"
-	case t&fs.ModeSymlink != 0:
-		return "symbolic link"
-	case t&fs.ModeDir != 0:
-		return "folder"
-	case t&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case t&fs.ModeSocket != 0:
-		return "socket"
-	case t&fs.ModeDevice != 0:
-		return "device"
-	default:
-		return strings.TrimSpace("file of type " + t.String())
-	}
+	return data, err
 }

@@ -46,3 +46,29 @@ func TestCompile_Errors(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildFile_NotASourceFile: a source that is not a regular file of at
+// most MaxSourceSize bytes is refused before it is compiled, and no folder
+// is written.
+func TestBuildFile_NotASourceFile(t *testing.T) {
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge.vit")
+	require.NoError(t, os.WriteFile(huge, nil, 0o600))
+	require.NoError(t, os.Truncate(huge, vitte.MaxSourceSize+1))
+	folder := filepath.Join(dir, "folder.vit")
+	require.NoError(t, os.Mkdir(folder, 0o700))
+
+	for _, tc := range []struct{ name, path, msg string }{
+		{"too large", huge, "read source: " + huge + " is 1048577 bytes, over the limit of 1048576 bytes"},
+		{"folder", folder, "read source: " + folder + " is not a regular file (folder)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, "out")
+			_, _, err := vitte.BuildFile(tc.path, out)
+			require.EqualError(t, err, tc.msg)
+			var ce *vitte.Error
+			require.False(t, errors.As(err, &ce), "not a compile error")
+			require.NoDirExists(t, out)
+		})
+	}
+}

@@ -26,7 +26,6 @@ package vitte
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +33,7 @@ import (
 	"github.com/vitte-lang/vitte-plugin/adapters/vitte/check"
 	"github.com/vitte-lang/vitte-plugin/adapters/vitte/gen"
 	"github.com/vitte-lang/vitte-plugin/adapters/vitte/syntax"
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 	"github.com/vitte-lang/vitte-plugin/manifest"
 )
 
@@ -271,14 +271,11 @@ func tomlKey(k string) string {
 // BuildFile compiles the source file at path and writes the plugin folder
 // dir; an empty dir means a folder named after the plugin next to the
 // source ("hello.vit" with name = "hello" gives "hello/"). It returns the
-// output and the folder written. A compile error is an *Error.
+// output and the folder written. A compile error is an *Error; a source
+// that is not a regular file of at most MaxSourceSize bytes is refused
+// before it is compiled.
 func BuildFile(path, dir string) (*Output, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, "", fmt.Errorf("read source: %w", err)
-	}
-	src, err := io.ReadAll(io.LimitReader(f, MaxSourceSize+1))
-	f.Close()
+	src, err := boundedfile.Read(path, MaxSourceSize)
 	if err != nil {
 		return nil, "", fmt.Errorf("read source: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"aead.dev/minisign"
 	"github.com/spf13/cobra"
 
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 	"github.com/vitte-lang/vitte-plugin/trust"
 	"github.com/vitte-lang/vitte-plugin/vitplug"
 )
@@ -78,7 +79,7 @@ are as for 'vitte plugin pull'.`,
 			path := a[0]
 			data, mode, err := readPackageFile(path)
 			if err != nil {
-				return withCode(ExitError, fmt.Errorf("sign %s: %w", path, err))
+				return withCode(packageExitCode(err), fmt.Errorf("sign %s: %w", path, err))
 			}
 			pkg, err := vitplug.Open(bytes.NewReader(data), int64(len(data)), vitplug.Limits{})
 			if err != nil {
@@ -172,14 +173,9 @@ func (e *env) signPush(ctx context.Context, arg string, key minisign.PrivateKey,
 // loadSecretKey reads the secret key file path, asking for its passphrase
 // when it is encrypted.
 func loadSecretKey(path string) (minisign.PrivateKey, error) {
-	f, err := os.Open(path)
+	text, err := boundedfile.Read(path, maxKeyFile)
 	if err != nil {
 		return minisign.PrivateKey{}, withCode(ExitError, fmt.Errorf("read secret key: %w", err))
-	}
-	defer f.Close()
-	text, err := io.ReadAll(io.LimitReader(f, 4097))
-	if err != nil {
-		return minisign.PrivateKey{}, withCode(ExitError, fmt.Errorf("read secret key %s: %w", path, err))
 	}
 	var password []byte
 	if trust.IsEncrypted(text) {
@@ -194,22 +190,22 @@ func loadSecretKey(path string) (minisign.PrivateKey, error) {
 	return key, nil
 }
 
+// maxKeyFile bounds the key files read: trust.ParsePublicKey and
+// trust.ParseSecretKey refuse more.
+const maxKeyFile = 4096
+
 // readPackageFile reads the package file path whole, with its mode. It
-// must be a regular file of at most the largest package size.
+// must be a regular file of at most the largest package size (a larger one
+// wraps vitplug.ErrTooLarge).
 func readPackageFile(path string) ([]byte, os.FileMode, error) {
-	f, err := os.Open(path)
+	data, err := boundedfile.Read(path, vitplug.DefaultMaxSize)
+	if errors.Is(err, boundedfile.ErrTooLarge) {
+		return nil, 0, fmt.Errorf("%w: %w", vitplug.ErrTooLarge, err)
+	}
 	if err != nil {
 		return nil, 0, err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, 0, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, 0, fmt.Errorf("not a regular file")
-	}
-	data, err := io.ReadAll(io.LimitReader(f, vitplug.DefaultMaxSize+1))
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, 0, err
 	}

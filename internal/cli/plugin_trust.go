@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
 	"time"
 
 	"aead.dev/minisign"
 	"github.com/spf13/cobra"
 
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 	"github.com/vitte-lang/vitte-plugin/manifest"
 	"github.com/vitte-lang/vitte-plugin/trust"
 )
@@ -336,14 +336,9 @@ func readPublicKey(arg string) (minisign.PublicKey, error) {
 		}
 		return pub, nil
 	}
-	f, err := os.Open(arg)
+	text, err := boundedfile.Read(arg, maxKeyFile)
 	if err != nil {
 		return minisign.PublicKey{}, withCode(ExitUsage, fmt.Errorf("read public key: %w", err), "give a .pub file or the key itself, like RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3")
-	}
-	defer f.Close()
-	text, err := io.ReadAll(io.LimitReader(f, 4097))
-	if err != nil {
-		return minisign.PublicKey{}, withCode(ExitError, fmt.Errorf("read public key %s: %w", arg, err))
 	}
 	pub, err := trust.ParsePublicKey(text)
 	if err != nil {
