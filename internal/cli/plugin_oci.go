@@ -17,6 +17,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 	"github.com/vitte-lang/vitte-plugin/oci"
 	"github.com/vitte-lang/vitte-plugin/registry"
 	"github.com/vitte-lang/vitte-plugin/vitplug"
@@ -297,6 +298,9 @@ type registryConfig struct {
 
 // defaultRegistry returns the default registry: $VITTE_REGISTRY, or
 // registry.default in $XDG_CONFIG_HOME/vitte/config.toml.
+// maxConfigFile bounds config.toml: a few lines are expected.
+const maxConfigFile = 1 << 20
+
 func defaultRegistry() (string, error) {
 	check := func(v, where string) (string, error) {
 		if _, err := oci.ParseReference(strings.TrimSuffix(v, "/") + "/x"); err != nil {
@@ -312,7 +316,7 @@ func defaultRegistry() (string, error) {
 		return "", withCode(ExitUsage, fmt.Errorf("no default registry: %w", err))
 	}
 	path := filepath.Join(dir, "vitte", "config.toml")
-	data, err := os.ReadFile(path)
+	data, err := boundedfile.Read(path, maxConfigFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", withCode(ExitUsage, errors.New("NAME@CONSTRAINT needs a default registry, and none is set"),
 			"set VITTE_REGISTRY=oci://REGISTRY[/PATH], or registry.default in "+path+", or give oci://REGISTRY/REPO")

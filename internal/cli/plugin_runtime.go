@@ -2,11 +2,13 @@ package cli
 
 import (
 	"fmt"
-	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vitte-lang/vitte-plugin/adapters/python"
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
+	"github.com/vitte-lang/vitte-plugin/runtime"
 )
 
 // newRuntimeCmd is `vitte plugin runtime`: the language runtimes that some
@@ -80,7 +82,7 @@ func newRuntimePathCmd(e *env) *cobra.Command {
 			if _, err := python.Find(dir); err != nil {
 				return withCode(ExitError, err)
 			}
-			b, err := os.ReadFile(dir + "/" + python.ModuleFile)
+			b, err := boundedfile.Read(filepath.Join(dir, python.ModuleFile), runtime.DefaultMaxModuleSize)
 			if err != nil {
 				return withCode(ExitError, err)
 			}

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"sync"
 	"unsafe"
+
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 )
 
 // Cache keeps compiled modules, serialized by wasmtime, keyed by the
@@ -73,6 +75,11 @@ func (c *Cache) inMemory() int {
 	return len(c.mem)
 }
 
+// maxSerialized bounds a cache entry read for a module of n bytes: machine
+// code a few times the size of the module, and wasmtime's metadata. A
+// larger entry, or one that is not a regular file, is ignored.
+func maxSerialized(n int) int64 { return 32*int64(n) + 64<<20 }
+
 func cacheKey(wasm []byte) string {
 	sum := sha256.Sum256(wasm)
 	return hex.EncodeToString(sum[:])
@@ -85,7 +92,7 @@ func (c *Cache) load(e *eng, wasm []byte) (*module, bool) {
 		b = v
 	} else if c.dir != "" {
 		var err error
-		if b, err = os.ReadFile(filepath.Join(c.dir, key)); err != nil {
+		if b, err = boundedfile.Read(filepath.Join(c.dir, key), maxSerialized(len(wasm))); err != nil {
 			return nil, false
 		}
 	}
