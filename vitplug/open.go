@@ -1,10 +1,11 @@
 package vitplug
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"os"
 
+	"github.com/vitte-lang/vitte-plugin/internal/boundedfile"
 	"github.com/vitte-lang/vitte-plugin/manifest"
 )
 
@@ -137,18 +138,15 @@ func checkEntries(entries []*zipEntry, lim Limits) error {
 // OpenFile opens the .vitplug file at path with [Open]. The file must be a
 // regular file; it is read and closed before OpenFile returns.
 func OpenFile(path string, lim Limits) (*Package, error) {
-	f, err := os.Open(path)
+	f, fi, err := boundedfile.Open(path) // a named pipe is refused, not waited on
+	var nr *boundedfile.NotRegularError
+	if errors.As(err, &nr) {
+		return nil, fmt.Errorf("open package %s: %w: %s", path, ErrNotRegular, nr.Mode.Type())
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("open package %s: %w: %s", path, ErrNotRegular, fi.Mode().Type())
-	}
 	p, err := Open(f, fi.Size(), lim)
 	if err != nil {
 		return nil, fmt.Errorf("open package %s: %w", path, err)

@@ -89,6 +89,27 @@ func Read(path string, max int64) ([]byte, error) {
 	return readAll(f, path, max)
 }
 
+// Open opens the regular file at path for reading, without blocking on a
+// named pipe, for a caller that reads it in parts (through an
+// [io.ReaderAt]) and so has no use for a size limit here. It returns the
+// file and its Stat; a file of another type is a [*NotRegularError], and
+// is closed.
+func Open(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = &NotRegularError{Name: path, Mode: fi.Mode()}
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
 // ReadIn is [Read] for the file name inside root: no path leaves the root,
 // and errors name the file by name, relative to the root.
 func ReadIn(root *os.Root, name string, max int64) ([]byte, error) {

@@ -209,3 +209,22 @@ func TestTypeName(t *testing.T) {
 		assert.Equal(t, tc.want, TypeName(tc.mode), "%v", tc.mode)
 	}
 }
+
+func TestOpen(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ten")
+	require.NoError(t, os.WriteFile(p, []byte("0123456789"), 0o600))
+	f, fi, err := Open(p)
+	require.NoError(t, err)
+	defer f.Close()
+	assert.Equal(t, int64(10), fi.Size())
+	b, err := io.ReadAll(f)
+	require.NoError(t, err)
+	assert.Equal(t, "0123456789", string(b))
+
+	_, _, err = Open(dir)
+	require.ErrorIs(t, err, ErrNotRegular)
+	assert.EqualError(t, err, dir+" is not a regular file (folder)")
+	_, _, err = Open(filepath.Join(dir, "nope"))
+	require.ErrorIs(t, err, fs.ErrNotExist)
+}

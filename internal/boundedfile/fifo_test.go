@@ -30,6 +30,13 @@ func TestRead_NamedPipe(t *testing.T) {
 			wantErr: filepath.Join(dir, "fifo") + " is not a regular file (named pipe)"},
 		{name: "ReadIn", read: func() ([]byte, error) { return ReadIn(root, "fifo", 100) },
 			wantErr: "fifo is not a regular file (named pipe)"},
+		{name: "Open", read: func() ([]byte, error) {
+			f, _, err := Open(filepath.Join(dir, "fifo"))
+			if f != nil {
+				f.Close()
+			}
+			return nil, err
+		}, wantErr: filepath.Join(dir, "fifo") + " is not a regular file (named pipe)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			done := make(chan error, 1)
