@@ -22,8 +22,8 @@ import (
 // one with NewCompilationCache or NewDiskCompilationCache; share it with
 // Config.WithCompilationCache.
 //
-// The 64 modules compiled through it most recently stay compiled in memory
-// after every plugin using them has closed, so that closing a plugin and
+// The 64 modules whose plugins closed most recently stay compiled in
+// memory after every plugin using them has closed, so that closing a plugin and
 // loading it again (a reload, an unload and load) does not compile it
 // again; Close releases them.
 //

@@ -16,12 +16,13 @@ import (
 const MaxPinned = 64
 
 // Cache is wazero's compilation cache, plus a reference to each of the
-// MaxPinned modules compiled through it most recently.
+// MaxPinned modules whose users closed them most recently.
 //
 // wazero counts the users of a compiled module and drops it from memory
 // when the last one closes, so without the reference a plugin closed and
 // loaded again (a reload, or a CLI session's unload and load) would be
-// compiled again even with an in-memory cache.
+// compiled again even with an in-memory cache. The reference kept is the
+// one the closing user held: keeping costs no compilation.
 type Cache struct {
 	wazero.CompilationCache
 	max int
@@ -57,32 +58,20 @@ func newCache(c wazero.CompilationCache, max int) *Cache {
 	return &Cache{CompilationCache: c, max: max, order: list.New(), pinned: map[[sha256.Size]byte]*list.Element{}}
 }
 
-// pin keeps a reference to the module rt has just compiled from wasm, so
-// that it stays compiled when its users close. It compiles wasm again
-// to get that reference, which wazero answers from memory (it decodes and
-// validates, but does not compile), once per module.
-func (c *Cache) pin(ctx context.Context, rt wazero.Runtime, wasm []byte) {
-	key := sha256.Sum256(wasm)
+// keep takes over cm, the reference to a compiled module that its user is
+// closing, so that the module stays compiled for the next user: wazero
+// would otherwise drop it from memory with its last reference. key is the
+// SHA-256 of the module. cm is closed instead when the module is kept
+// already, or the cache is closed; keeping it may release the least
+// recently kept one.
+func (c *Cache) keep(ctx context.Context, key [sha256.Size]byte, cm wazero.CompiledModule) error {
 	c.mu.Lock()
 	if e, ok := c.pinned[key]; ok || c.closed {
 		if ok {
 			c.order.MoveToFront(e)
 		}
 		c.mu.Unlock()
-		return
-	}
-	c.mu.Unlock()
-
-	cm, err := rt.CompileModule(ctx, wasm)
-	if err != nil {
-		return // the module compiled a moment ago; it is only not kept
-	}
-
-	c.mu.Lock()
-	if _, ok := c.pinned[key]; ok || c.closed {
-		c.mu.Unlock()
-		_ = cm.Close(ctx) // another caller pinned it first, or the cache closed
-		return
+		return cm.Close(ctx)
 	}
 	c.pinned[key] = c.order.PushFront(&pin{key: key, cm: cm})
 	var evicted []wazero.CompiledModule
@@ -92,9 +81,11 @@ func (c *Cache) pin(ctx context.Context, rt wazero.Runtime, wasm []byte) {
 		evicted = append(evicted, p.cm)
 	}
 	c.mu.Unlock()
+	var errs []error
 	for _, cm := range evicted {
-		_ = cm.Close(ctx)
+		errs = append(errs, cm.Close(ctx))
 	}
+	return errors.Join(errs...)
 }
 
 // pins returns how many modules the cache keeps alive.

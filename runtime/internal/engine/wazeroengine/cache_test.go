@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,12 +16,15 @@ import (
 	"github.com/vitte-lang/vitte-plugin/internal/wasmtest"
 )
 
-// TestCache_Pins: the cache keeps the modules compiled through it most
-// recently, at most its bound, each once however often it is compiled,
-// and releases them on Close.
+// TestCache_Pins: the cache keeps the modules closed most recently, at most
+// its bound, each once however often it is compiled and closed, and
+// releases them on Close.
 func TestCache_Pins(t *testing.T) {
 	ctx := context.Background()
-	cache := newCache(wazero.NewCompilationCache(), 2)
+	dir := t.TempDir()
+	wc, err := wazero.NewCompilationCacheWithDir(dir)
+	require.NoError(t, err)
+	cache := newCache(wc, 2)
 	e, err := New(ctx, Options{Cache: cache})
 	require.NoError(t, err)
 
@@ -37,10 +42,30 @@ func TestCache_Pins(t *testing.T) {
 		m, err := e.Compile(ctx, module(i))
 		require.NoError(t, err, fmt.Sprint("module ", i))
 		require.NoError(t, m.Close(ctx))
+		require.NoError(t, m.Close(ctx), "a second Close does nothing")
+	}
+
+	// compiled counts wazero's files, and removes them if remove is set:
+	// wazero writes one only when it compiles.
+	compiled := func(remove bool) (n int) {
+		t.Helper()
+		require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return err
+			}
+			n++
+			if remove {
+				return os.Remove(path)
+			}
+			return nil
+		}))
+		return n
 	}
 
 	compile(1)
+	assert.Equal(t, 1, compiled(true), "compiled")
 	compile(1)
+	assert.Zero(t, compiled(false), "kept compiled, even after two Close calls")
 	assert.Equal(t, 1, cache.pins(), "one module, pinned once")
 	compile(2)
 	compile(3)

@@ -4,6 +4,7 @@ package wazeroengine
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -113,10 +114,11 @@ func (e *eng) Compile(ctx context.Context, wasm []byte) (engine.Module, error) {
 	if err != nil {
 		return nil, err
 	}
+	m := &module{rt: e.rt, cm: cm, fs: e.fs, fsImports: fsImports(cm)}
 	if e.cache != nil {
-		e.cache.pin(ctx, e.rt, wasm)
+		m.cache, m.key = e.cache, sha256.Sum256(wasm)
 	}
-	return &module{rt: e.rt, cm: cm, fs: e.fs, fsImports: fsImports(cm)}, nil
+	return m, nil
 }
 
 func (e *eng) Close(ctx context.Context) error { return e.rt.Close(ctx) }
@@ -124,7 +126,12 @@ func (e *eng) Close(ctx context.Context) error { return e.rt.Close(ctx) }
 type module struct {
 	rt wazero.Runtime
 	cm wazero.CompiledModule
-	fs *fsInstances
+	// cache, when set, keeps cm when the module closes (Cache.keep); key
+	// is the module's SHA-256.
+	cache  *Cache
+	key    [sha256.Size]byte
+	closed bool
+	fs     *fsInstances
 	// fsImports: the module can name a path (see fsImports).
 	fsImports bool
 }
@@ -182,7 +189,16 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 	return &instance{mod: mod, mem: memory{mem}, funcs: map[string]engine.Func{}}, nil
 }
 
-func (m *module) Close(ctx context.Context) error { return m.cm.Close(ctx) }
+func (m *module) Close(ctx context.Context) error {
+	if m.closed {
+		return nil // a second Close must not release the reference kept
+	}
+	m.closed = true
+	if m.cache != nil {
+		return m.cache.keep(ctx, m.key, m.cm)
+	}
+	return m.cm.Close(ctx)
+}
 
 type instance struct {
 	mod   api.Module
