@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
-	"github.com/vitte-lang/vitte-plugin/internal/wasmtest"
+	"github.com/vitte-lang/vitte-plugin/internal/wasmgen"
 	"github.com/vitte-lang/vitte-plugin/runtime"
 	"github.com/vitte-lang/vitte-plugin/vitplug"
 )
@@ -34,19 +34,19 @@ func writePlugin(t *testing.T, manifest string, module []byte) string {
 	return dir
 }
 
-func handler(name string, body []byte) wasmtest.Func {
-	return wasmtest.Func{Type: abi.TypeHandler, Body: body, Export: name}
+func handler(name string, body []byte) wasmgen.Func {
+	return wasmgen.Func{Type: abi.TypeHandler, Body: body, Export: name}
 }
 
 func TestLoad_ModuleErrors(t *testing.T) {
-	okResult := wasmtest.I32Const(512) // a zeroed area: tag 0, empty output
-	noMemory := wasmtest.Plugin(handler("h", okResult))
+	okResult := wasmgen.I32Const(512) // a zeroed area: tag 0, empty output
+	noMemory := wasmgen.Plugin(handler("h", okResult))
 	noMemory.ExportMemory = ""
-	noRealloc := wasmtest.Plugin(handler("h", okResult))
+	noRealloc := wasmgen.Plugin(handler("h", okResult))
 	noRealloc.Funcs[0].Export = ""
-	withHTTP := wasmtest.Plugin(handler("h", okResult))
-	withHTTP.Imports = []wasmtest.Import{{Module: abi.HTTPModule, Name: abi.FuncRequest, Type: abi.TypeRequest}}
-	bigMemory := wasmtest.Plugin(handler("h", okResult))
+	withHTTP := wasmgen.Plugin(handler("h", okResult))
+	withHTTP.Imports = []wasmgen.Import{{Module: abi.HTTPModule, Name: abi.FuncRequest, Type: abi.TypeRequest}}
+	bigMemory := wasmgen.Plugin(handler("h", okResult))
 	bigMemory.MemoryMin = 2000 // 125 MiB to start, limit 64 MiB
 
 	tests := []struct {
@@ -59,7 +59,7 @@ func TestLoad_ModuleErrors(t *testing.T) {
 		{"no memory", basicManifest, noMemory.Bytes(), abi.ErrMissingExport, `load plugin "made": module made.wasm: export "memory" (memory): missing required export`},
 		{"no cabi_realloc", basicManifest, noRealloc.Bytes(), abi.ErrMissingExport, `export "cabi_realloc" (func (i32, i32, i32, i32) -> i32): missing required export`},
 		{"http without net", basicManifest, withHTTP.Bytes(), runtime.ErrPermission, `module imports "vitte:plugin/http@1.0.0" but plugin.toml requests no network access ([capabilities].net)`},
-		{"described export missing", basicManifest + "[exports.nope]\ndescription = \"x\"\n", wasmtest.Plugin(handler("h", okResult)).Bytes(), nil, `plugin.toml describes [exports.nope] but the module has no handler "nope"`},
+		{"described export missing", basicManifest + "[exports.nope]\ndescription = \"x\"\n", wasmgen.Plugin(handler("h", okResult)).Bytes(), nil, `plugin.toml describes [exports.nope] but the module has no handler "nope"`},
 		{"memory too big to start", basicManifest, bigMemory.Bytes(), nil, "module needs 2000 pages (131072000 bytes) of memory to start, over the limit of 1024 pages"},
 		{"not wasm", basicManifest, []byte("#!/bin/sh\necho pwned\n"), nil, `load plugin "made": module made.wasm: not a WebAssembly module`},
 		{"module missing", basicManifest, nil, os.ErrNotExist, `load plugin "made": module made.wasm: open`},
@@ -80,7 +80,7 @@ func TestLoad_ModuleErrors(t *testing.T) {
 func TestLoad_HandcraftedPlugin(t *testing.T) {
 	// A plugin written without any kit: its handler returns a zeroed area
 	// (ok, empty output) at 512.
-	mod := wasmtest.Plugin(handler("h", wasmtest.I32Const(512)))
+	mod := wasmgen.Plugin(handler("h", wasmgen.I32Const(512)))
 	e := newRuntime(t, runtime.NewConfig())
 	p, err := e.rt.Load(context.Background(), writePlugin(t, basicManifest, mod.Bytes()))
 	require.NoError(t, err)
@@ -93,7 +93,7 @@ func TestLoad_HandcraftedPlugin(t *testing.T) {
 
 func TestLoad_FilesStayInsideTheFolder(t *testing.T) {
 	outside := t.TempDir()
-	mod := wasmtest.Plugin(handler("h", wasmtest.I32Const(512))).Bytes()
+	mod := wasmgen.Plugin(handler("h", wasmgen.I32Const(512))).Bytes()
 	require.NoError(t, os.WriteFile(filepath.Join(outside, "made.wasm"), mod, 0o644))
 
 	dir := writePlugin(t, basicManifest, nil)

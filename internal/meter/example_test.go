@@ -10,7 +10,7 @@ import (
 
 	"github.com/vitte-lang/vitte-plugin/abi"
 	"github.com/vitte-lang/vitte-plugin/internal/meter"
-	"github.com/vitte-lang/vitte-plugin/internal/wasmtest"
+	"github.com/vitte-lang/vitte-plugin/internal/wasmgen"
 )
 
 // The host side of the protocol with wazero: out_of_fuel refills the
@@ -18,8 +18,8 @@ import (
 // refills; a runtime checks the call's context).
 func ExampleInstrument() {
 	// (func (export "spin") (loop (br 0)))
-	wasm := wasmtest.Module{
-		Funcs:    []wasmtest.Func{{Type: abi.FuncType{}, Body: wasmtest.Loop, Export: "spin"}},
+	wasm := wasmgen.Module{
+		Funcs:    []wasmgen.Func{{Type: abi.FuncType{}, Body: wasmgen.Loop, Export: "spin"}},
 		NoMemory: true,
 	}.Bytes()
 	metered, err := meter.Instrument(wasm, meter.Options{})

@@ -17,7 +17,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
-	"github.com/vitte-lang/vitte-plugin/internal/wasmtest"
+	"github.com/vitte-lang/vitte-plugin/internal/wasmgen"
 )
 
 // The test modules; testdata/README.md says how each was built.
@@ -415,7 +415,7 @@ func funcRefsModule() []byte {
 func TestInstrument_Errors(t *testing.T) {
 	i32 := abi.FuncType{Params: []abi.ValueType{abi.I32}, Results: []abi.ValueType{abi.I32}}
 	fn := func(b ...byte) []byte {
-		return wasmtest.Module{Funcs: []wasmtest.Func{{Type: i32, Body: b, Export: "f"}}, NoMemory: true}.Bytes()
+		return wasmgen.Module{Funcs: []wasmgen.Func{{Type: i32, Body: b, Export: "f"}}, NoMemory: true}.Bytes()
 	}
 	tests := []struct {
 		name     string
@@ -440,8 +440,8 @@ func TestInstrument_Errors(t *testing.T) {
 		{"call out of range", fn(0x20, 0, 0x10, 1), Options{}, ErrMalformed, "function index 1 out of range"},
 		{"label out of range", fn(0x20, 0, 0x0c, 1), Options{}, ErrMalformed, "branch label 1 out of range"},
 		{"else outside an if", fn(0x20, 0, 0x05), Options{}, ErrMalformed, "else outside an if"},
-		{"reserved import", wasmtest.Module{Imports: []wasmtest.Import{{Module: ImportModule, Name: "x"}}}.Bytes(), Options{}, ErrReservedName, `"vitte:meter"`},
-		{"reserved export", wasmtest.Module{ExportMemory: GlobalName}.Bytes(), Options{}, ErrReservedName, GlobalName},
+		{"reserved import", wasmgen.Module{Imports: []wasmgen.Import{{Module: ImportModule, Name: "x"}}}.Bytes(), Options{}, ErrReservedName, `"vitte:meter"`},
+		{"reserved export", wasmgen.Module{ExportMemory: GlobalName}.Bytes(), Options{}, ErrReservedName, GlobalName},
 		{"instrumented twice", instrument(t, basicWasm), Options{}, ErrReservedName, "instrumented twice"},
 		{"bulk bytes per fuel", basicWasm, Options{BulkBytesPerFuel: 3}, nil, "not a power of two"},
 	}

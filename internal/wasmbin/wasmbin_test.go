@@ -8,12 +8,12 @@ import (
 
 	"github.com/vitte-lang/vitte-plugin/abi"
 	"github.com/vitte-lang/vitte-plugin/internal/wasmbin"
-	"github.com/vitte-lang/vitte-plugin/internal/wasmtest"
+	"github.com/vitte-lang/vitte-plugin/internal/wasmgen"
 )
 
 func sample() []byte {
-	m := wasmtest.Plugin(wasmtest.Func{Type: abi.TypeHandler, Body: wasmtest.I32Const(0), Export: "greet"})
-	m.Imports = []wasmtest.Import{{Module: abi.HostModule, Name: abi.FuncLog, Type: abi.TypeLog}}
+	m := wasmgen.Plugin(wasmgen.Func{Type: abi.TypeHandler, Body: wasmgen.I32Const(0), Export: "greet"})
+	m.Imports = []wasmgen.Import{{Module: abi.HostModule, Name: abi.FuncLog, Type: abi.TypeLog}}
 	m.HasMemoryMax, m.MemoryMax = true, 100
 	return m.Bytes()
 }
@@ -72,7 +72,7 @@ func TestCheckMemory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mod := wasmtest.Plugin()
+			mod := wasmgen.Plugin()
 			mod.MemoryMin, mod.NoMemory = tt.min, tt.noMemory
 			m, err := wasmbin.Parse(mod.Bytes())
 			require.NoError(t, err)

@@ -17,7 +17,7 @@ import (
 
 	"github.com/vitte-lang/vitte-plugin/abi"
 	"github.com/vitte-lang/vitte-plugin/internal/meter"
-	"github.com/vitte-lang/vitte-plugin/internal/wasmtest"
+	"github.com/vitte-lang/vitte-plugin/internal/wasmgen"
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine/wazeroengine"
 )
@@ -55,13 +55,13 @@ func testHosts(calls *int) []engine.HostFunc {
 // host functions, traps, memory growth, WASI and a global (added by the
 // meter).
 func testModule(t testing.TB) []byte {
-	fn := func(name string, params, results []abi.ValueType, body ...[]byte) wasmtest.Func {
-		return wasmtest.Func{Export: name, Type: abi.FuncType{Params: params, Results: results}, Body: wasmtest.Cat(body...)}
+	fn := func(name string, params, results []abi.ValueType, body ...[]byte) wasmgen.Func {
+		return wasmgen.Func{Export: name, Type: abi.FuncType{Params: params, Results: results}, Body: wasmgen.Cat(body...)}
 	}
-	get := func(i uint32) []byte { return wasmtest.U32([]byte{0x20}, i) }
-	call := func(i uint32) []byte { return wasmtest.U32([]byte{0x10}, i) }
-	m := wasmtest.Module{
-		Imports: []wasmtest.Import{
+	get := func(i uint32) []byte { return wasmgen.U32([]byte{0x20}, i) }
+	call := func(i uint32) []byte { return wasmgen.U32([]byte{0x10}, i) }
+	m := wasmgen.Module{
+		Imports: []wasmgen.Import{
 			{Module: "host", Name: "twice", Type: abi.FuncType{Params: []abi.ValueType{i64}, Results: []abi.ValueType{i64}}},
 			{Module: "host", Name: "fail", Type: abi.FuncType{}},
 			{Module: "host", Name: "mem", Type: abi.FuncType{Results: []abi.ValueType{i32}}},
@@ -69,7 +69,7 @@ func testModule(t testing.TB) []byte {
 			{Module: "wasi_snapshot_preview1", Name: "random_get", Type: abi.FuncType{Params: []abi.ValueType{i32, i32}, Results: []abi.ValueType{i32}}},
 		},
 		MemoryMin: 1, HasMemoryMax: true, MemoryMax: 100, ExportMemory: "memory",
-		Funcs: []wasmtest.Func{
+		Funcs: []wasmgen.Func{
 			fn("add", []abi.ValueType{i32, i32}, []abi.ValueType{i32}, get(0), get(1), []byte{0x6a}),
 			fn("neg64", []abi.ValueType{i64}, []abi.ValueType{i64}, []byte{0x42, 0x00}, get(0), []byte{0x7d}),
 			fn("twice", []abi.ValueType{i64}, []abi.ValueType{i64}, get(0), call(0)),
@@ -80,7 +80,7 @@ func testModule(t testing.TB) []byte {
 			fn("grow", []abi.ValueType{i32}, []abi.ValueType{i32}, get(0), []byte{0x40, 0x00}),
 			fn("trap", nil, nil, []byte{0x00}),
 			fn("div", []abi.ValueType{i32, i32}, []abi.ValueType{i32}, get(0), get(1), []byte{0x6d}),
-			fn("oob", nil, []abi.ValueType{i32}, wasmtest.I32Const(-4), []byte{0x28, 0x02, 0x00}),
+			fn("oob", nil, []abi.ValueType{i32}, wasmgen.I32Const(-4), []byte{0x28, 0x02, 0x00}),
 			fn("recurse", nil, nil, call(5+11)), // its own index: 5 imports, 11 functions before
 			fn("empty", nil, nil),
 		},
@@ -334,7 +334,7 @@ func TestCache_Bounded(t *testing.T) {
 	require.NoError(t, err)
 	defer e.Close(ctx)
 	for i := range 5 {
-		m := wasmtest.Module{MemoryMin: 1, ExportMemory: "memory", Funcs: []wasmtest.Func{{
+		m := wasmgen.Module{MemoryMin: 1, ExportMemory: "memory", Funcs: []wasmgen.Func{{
 			Export: "f", Type: abi.FuncType{Results: []abi.ValueType{i32}}, Body: []byte{0x41, byte(i)}, // i32.const i
 		}}}
 		for range 2 { // compiled, then from the cache

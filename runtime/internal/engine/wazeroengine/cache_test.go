@@ -13,7 +13,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
-	"github.com/vitte-lang/vitte-plugin/internal/wasmtest"
+	"github.com/vitte-lang/vitte-plugin/internal/wasmgen"
 )
 
 // TestCache_Pins: the cache keeps the modules closed most recently, at most
@@ -32,7 +32,7 @@ func TestCache_Pins(t *testing.T) {
 		t.Helper()
 		body := []byte{0x41} // i32.const i
 		body = append(body, byte(i&0x3f))
-		m := wasmtest.Module{NoMemory: true, Funcs: []wasmtest.Func{{
+		m := wasmgen.Module{NoMemory: true, Funcs: []wasmgen.Func{{
 			Type: abi.FuncType{Results: []abi.ValueType{abi.I32}}, Body: body, Export: "f",
 		}}}
 		return m.Bytes()

@@ -19,7 +19,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
-	"github.com/vitte-lang/vitte-plugin/internal/wasmtest"
+	"github.com/vitte-lang/vitte-plugin/internal/wasmgen"
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
 )
 
@@ -59,32 +59,32 @@ func wasiGuest() []byte {
 	ret := []abi.ValueType{i32}
 	get := func(i byte) []byte { return []byte{0x20, i} }
 	call := func(i byte) []byte { return []byte{0x10, i} }
-	m := wasmtest.Module{
-		Imports: []wasmtest.Import{
+	m := wasmgen.Module{
+		Imports: []wasmgen.Import{
 			{Module: abi.WASIModule, Name: "path_open", Type: abi.FuncType{Params: []abi.ValueType{i32, i32, i32, i32, i32, i64, i64, i32, i32}, Results: ret}},
 			{Module: abi.WASIModule, Name: "path_rename", Type: abi.FuncType{Params: []abi.ValueType{i32, i32, i32, i32, i32, i32}, Results: ret}},
 			{Module: abi.WASIModule, Name: "path_link", Type: abi.FuncType{Params: []abi.ValueType{i32, i32, i32, i32, i32, i32, i32}, Results: ret}},
 			{Module: abi.WASIModule, Name: "fd_close", Type: abi.FuncType{Params: []abi.ValueType{i32}, Results: ret}},
 		},
-		Funcs: []wasmtest.Func{
+		Funcs: []wasmgen.Func{
 			{
 				Type: abi.FuncType{Params: []abi.ValueType{i32, i32, i32}, Results: ret}, Export: "open",
 				// path_open(fd, follow, ptr, len, 0, 0, 0, 0, 0): the new
 				// descriptor lands at address 0.
-				Body: wasmtest.Cat(get(0), wasmtest.I32Const(1), get(1), get(2), wasmtest.I32Const(0),
-					[]byte{0x42, 0x00, 0x42, 0x00}, wasmtest.I32Const(0), wasmtest.I32Const(0), call(0)),
+				Body: wasmgen.Cat(get(0), wasmgen.I32Const(1), get(1), get(2), wasmgen.I32Const(0),
+					[]byte{0x42, 0x00, 0x42, 0x00}, wasmgen.I32Const(0), wasmgen.I32Const(0), call(0)),
 			},
 			{
 				Type: abi.FuncType{Params: []abi.ValueType{i32, i32, i32, i32, i32, i32}, Results: ret}, Export: "rename",
-				Body: wasmtest.Cat(get(0), get(1), get(2), get(3), get(4), get(5), call(1)),
+				Body: wasmgen.Cat(get(0), get(1), get(2), get(3), get(4), get(5), call(1)),
 			},
 			{
 				Type: abi.FuncType{Params: []abi.ValueType{i32, i32, i32, i32, i32, i32}, Results: ret}, Export: "link",
-				Body: wasmtest.Cat(get(0), wasmtest.I32Const(0), get(1), get(2), get(3), get(4), get(5), call(2)),
+				Body: wasmgen.Cat(get(0), wasmgen.I32Const(0), get(1), get(2), get(3), get(4), get(5), call(2)),
 			},
 			{
 				Type: abi.FuncType{Params: []abi.ValueType{i32}, Results: ret}, Export: "close",
-				Body: wasmtest.Cat(get(0), call(3)),
+				Body: wasmgen.Cat(get(0), call(3)),
 			},
 		},
 		MemoryMin:    1,
@@ -223,10 +223,10 @@ func TestWASIWrappers_remap(t *testing.T) {
 	ctx := context.Background()
 	rt := wazero.NewRuntime(ctx)
 	defer rt.Close(ctx)
-	mod, err := rt.InstantiateWithConfig(ctx, wasmtest.Module{MemoryMin: 1, ExportMemory: abi.ExportMemory}.Bytes(),
+	mod, err := rt.InstantiateWithConfig(ctx, wasmgen.Module{MemoryMin: 1, ExportMemory: abi.ExportMemory}.Bytes(),
 		wazero.NewModuleConfig().WithName(""))
 	require.NoError(t, err)
-	other, err := rt.InstantiateWithConfig(ctx, wasmtest.Module{MemoryMin: 1, ExportMemory: abi.ExportMemory}.Bytes(),
+	other, err := rt.InstantiateWithConfig(ctx, wasmgen.Module{MemoryMin: 1, ExportMemory: abi.ExportMemory}.Bytes(),
 		wazero.NewModuleConfig().WithName(""))
 	require.NoError(t, err)
 	var got []denial
@@ -324,7 +324,7 @@ func TestFSImports(t *testing.T) {
 	cm, err := rt.CompileModule(ctx, wasiGuest())
 	require.NoError(t, err)
 	assert.True(t, fsImports(cm))
-	cm, err = rt.CompileModule(ctx, wasmtest.Plugin().Bytes())
+	cm, err = rt.CompileModule(ctx, wasmgen.Plugin().Bytes())
 	require.NoError(t, err)
 	assert.False(t, fsImports(cm))
 }

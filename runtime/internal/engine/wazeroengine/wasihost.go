@@ -11,7 +11,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
-	"github.com/vitte-lang/vitte-plugin/internal/wasmtest"
+	"github.com/vitte-lang/vitte-plugin/internal/wasmgen"
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
 )
 
@@ -58,15 +58,15 @@ func NewWASIHost(ctx context.Context) (*WASIHost, error) {
 		}
 		return 0
 	})
-	m := wasmtest.Module{MemoryMax: 65536, HasMemoryMax: true, ExportMemory: "memory"}
+	m := wasmgen.Module{MemoryMax: 65536, HasMemoryMax: true, ExportMemory: "memory"}
 	for i, f := range h.funcs {
-		m.Imports = append(m.Imports, wasmtest.Import{Module: wasi_snapshot_preview1.ModuleName, Name: f.Name, Type: f.Type})
+		m.Imports = append(m.Imports, wasmgen.Import{Module: wasi_snapshot_preview1.ModuleName, Name: f.Name, Type: f.Type})
 		var body []byte
 		for p := range f.Type.Params {
-			body = wasmtest.U32(append(body, 0x20), uint32(p)) // local.get p
+			body = wasmgen.U32(append(body, 0x20), uint32(p)) // local.get p
 		}
-		body = wasmtest.U32(append(body, 0x10), uint32(i)) // call i
-		m.Funcs = append(m.Funcs, wasmtest.Func{Type: f.Type, Body: body, Export: f.Name})
+		body = wasmgen.U32(append(body, 0x10), uint32(i)) // call i
+		m.Funcs = append(m.Funcs, wasmgen.Func{Type: f.Type, Body: body, Export: f.Name})
 	}
 	cm, err := h.eng.rt.CompileModule(ctx, m.Bytes())
 	if err != nil {

@@ -1,9 +1,9 @@
-// Package wasmtest builds small WebAssembly modules: a few functions with
+// Package wasmgen builds small WebAssembly modules: a few functions with
 // hand-written bodies, imports, a memory and exports. It exists so that
 // tests of malformed or contract-breaking modules need no toolchain; the
 // wasmtime engine also builds its WASI proxy module with it
 // (wazeroengine.NewWASIHost), so what it emits must stay valid.
-package wasmtest
+package wasmgen
 
 import "github.com/vitte-lang/vitte-plugin/abi"
 
