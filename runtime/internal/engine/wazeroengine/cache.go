@@ -36,6 +36,7 @@ type Cache struct {
 type pin struct {
 	key [sha256.Size]byte
 	cm  wazero.CompiledModule
+	rt  wazero.Runtime // that compiled cm
 }
 
 // NewCache returns an in-memory compilation cache.
@@ -64,7 +65,7 @@ func newCache(c wazero.CompilationCache, max int) *Cache {
 // SHA-256 of the module. cm is closed instead when the module is kept
 // already, or the cache is closed; keeping it may release the least
 // recently kept one.
-func (c *Cache) keep(ctx context.Context, key [sha256.Size]byte, cm wazero.CompiledModule) error {
+func (c *Cache) keep(ctx context.Context, key [sha256.Size]byte, rt wazero.Runtime, cm wazero.CompiledModule) error {
 	c.mu.Lock()
 	if e, ok := c.pinned[key]; ok || c.closed {
 		if ok {
@@ -73,7 +74,7 @@ func (c *Cache) keep(ctx context.Context, key [sha256.Size]byte, cm wazero.Compi
 		c.mu.Unlock()
 		return cm.Close(ctx)
 	}
-	c.pinned[key] = c.order.PushFront(&pin{key: key, cm: cm})
+	c.pinned[key] = c.order.PushFront(&pin{key: key, cm: cm, rt: rt})
 	var evicted []wazero.CompiledModule
 	for c.order.Len() > c.max {
 		p := c.order.Remove(c.order.Back()).(*pin)
@@ -86,6 +87,26 @@ func (c *Cache) keep(ctx context.Context, key [sha256.Size]byte, cm wazero.Compi
 		errs = append(errs, cm.Close(ctx))
 	}
 	return errors.Join(errs...)
+}
+
+// take returns the module kept under key, when rt compiled it, and stops
+// keeping it: the caller owns the reference. A module compiled by another
+// runtime is not handed out (wazero's compiled modules carry type ids of
+// the runtime that compiled them); that runtime's Compile of the same bytes
+// still finds it compiled, after decoding and validating them.
+func (c *Cache) take(key [sha256.Size]byte, rt wazero.Runtime) (wazero.CompiledModule, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.pinned[key]
+	if !ok || e.Value.(*pin).rt != rt {
+		return nil, false
+	}
+	c.order.Remove(e)
+	delete(c.pinned, key)
+	return e.Value.(*pin).cm, true
 }
 
 // pins returns how many modules the cache keeps alive.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -29,7 +30,7 @@ import (
 // it, on the guest's memory.
 type WASIHost struct {
 	eng   *eng
-	proxy *module
+	proxy wazero.CompiledModule
 	funcs []WASIFunc
 }
 
@@ -72,7 +73,7 @@ func NewWASIHost(ctx context.Context) (*WASIHost, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("compile the WASI proxy: %w", err), e.Close(ctx))
 	}
-	h.proxy = &module{rt: h.eng.rt, cm: cm, fs: h.eng.fs}
+	h.proxy = cm
 	return h, nil
 }
 
@@ -114,10 +115,8 @@ type WASIInstance struct {
 // fsImports is FSImports of the guest's imports.
 func (h *WASIHost) Instantiate(ctx context.Context, cfg engine.InstanceConfig, guest GuestMemory, fsImports bool) (*WASIInstance, error) {
 	cfg.MemoryLimit = 0
-	m := *h.proxy
-	m.fsImports = fsImports
 	ictx := experimental.WithMemoryAllocator(ctx, aliasAllocator{guest})
-	ei, err := m.Instantiate(ictx, cfg)
+	ei, err := h.eng.instantiate(ictx, h.proxy, fsImports, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -34,8 +35,11 @@ type Options struct {
 type eng struct {
 	rt    wazero.Runtime
 	cache *Cache // or nil
-	wasi  map[string]abi.FuncType
-	fs    *fsInstances
+
+	mu       sync.Mutex
+	compiled map[[sha256.Size]byte]*compiled // open modules, by SHA-256
+	wasi     map[string]abi.FuncType
+	fs       *fsInstances
 }
 
 // New creates an engine.
@@ -45,7 +49,7 @@ func New(ctx context.Context, opts Options) (engine.Engine, error) {
 		cfg = cfg.WithCompilationCache(opts.Cache.CompilationCache)
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
-	e := &eng{rt: rt, cache: opts.Cache, wasi: map[string]abi.FuncType{}, fs: &fsInstances{}}
+	e := &eng{rt: rt, cache: opts.Cache, compiled: map[[sha256.Size]byte]*compiled{}, wasi: map[string]abi.FuncType{}, fs: &fsInstances{}}
 	fail := func(err error) (engine.Engine, error) {
 		return nil, errors.Join(err, rt.Close(ctx))
 	}
@@ -109,34 +113,81 @@ func (e *eng) WASIFunc(name string) (abi.FuncType, bool) {
 	return t, ok
 }
 
+// Compile compiles wasm, or returns the module compiled from the same bytes
+// already, while it is open: wazero would answer from its cache too, but
+// only after decoding and validating the module again, which is most of
+// loading a plugin a second time.
 func (e *eng) Compile(ctx context.Context, wasm []byte) (engine.Module, error) {
-	cm, err := e.rt.CompileModule(ctx, wasm)
-	if err != nil {
-		return nil, err
+	key := sha256.Sum256(wasm)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c, ok := e.compiled[key]; ok {
+		c.refs++
+		return &module{e: e, c: c}, nil
 	}
-	m := &module{rt: e.rt, cm: cm, fs: e.fs, fsImports: fsImports(cm)}
-	if e.cache != nil {
-		m.cache, m.key = e.cache, sha256.Sum256(wasm)
+	cm, ok := e.cache.take(key, e.rt) // closed a moment ago, by this engine
+	if !ok {
+		var err error
+		if cm, err = e.rt.CompileModule(ctx, wasm); err != nil {
+			return nil, err
+		}
 	}
-	return m, nil
+	c := &compiled{key: key, cm: cm, fsImports: fsImports(cm), refs: 1}
+	e.compiled[key] = c
+	return &module{e: e, c: c}, nil
+}
+
+// compiled is a module compiled by an engine, shared by every Compile of the
+// same bytes while one of them is open.
+type compiled struct {
+	key       [sha256.Size]byte
+	cm        wazero.CompiledModule
+	fsImports bool // the module can name a path (see fsImports)
+	refs      int  // open modules; guarded by eng.mu
 }
 
 func (e *eng) Close(ctx context.Context) error { return e.rt.Close(ctx) }
 
+// module is one Compile's handle on a compiled module.
 type module struct {
-	rt wazero.Runtime
-	cm wazero.CompiledModule
-	// cache, when set, keeps cm when the module closes (Cache.keep); key
-	// is the module's SHA-256.
-	cache  *Cache
-	key    [sha256.Size]byte
+	e      *eng
+	c      *compiled
 	closed bool
-	fs     *fsInstances
-	// fsImports: the module can name a path (see fsImports).
-	fsImports bool
+}
+
+// Close releases the handle. The last one releases the compiled module: to
+// the compilation cache, which keeps it for the next load (Cache.keep),
+// or to wazero.
+func (m *module) Close(ctx context.Context) error {
+	e := m.e
+	e.mu.Lock()
+	if m.closed {
+		e.mu.Unlock()
+		return nil // a second Close must not release another handle's module
+	}
+	m.closed = true
+	m.c.refs--
+	last := m.c.refs == 0
+	if last {
+		delete(e.compiled, m.c.key)
+	}
+	e.mu.Unlock()
+	if !last {
+		return nil
+	}
+	if e.cache != nil {
+		return e.cache.keep(ctx, m.c.key, e.rt, m.c.cm)
+	}
+	return m.c.cm.Close(ctx)
 }
 
 func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (engine.Instance, error) {
+	return m.e.instantiate(ctx, m.c.cm, m.c.fsImports, cfg)
+}
+
+// instantiate creates an instance of cm; fsImports: cm can name a path (see
+// fsImports).
+func (e *eng) instantiate(ctx context.Context, cm wazero.CompiledModule, fsImports bool, cfg engine.InstanceConfig) (engine.Instance, error) {
 	mc := wazero.NewModuleConfig().
 		WithName(""). // anonymous: many instances of one module coexist
 		WithStartFunctions()
@@ -168,7 +219,7 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 	if cfg.MemoryLimit > 0 {
 		ictx = experimental.WithMemoryAllocator(ctx, limitAllocator{limit: cfg.MemoryLimit, denied: cfg.MemoryDenied})
 	}
-	fsc, fsys, err := openMounts(cfg.Mounts, cfg.Denied, m.fsImports)
+	fsc, fsys, err := openMounts(cfg.Mounts, cfg.Denied, fsImports)
 	if err != nil {
 		return nil, err
 	}
@@ -176,28 +227,17 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 		mc = mc.WithFSConfig(fsc)
 		ictx = experimental.WithCloseNotifier(ictx, fsys) // closes the mounts with the instance
 	}
-	mod, err := m.rt.InstantiateModule(ictx, m.cm, mc)
+	mod, err := e.rt.InstantiateModule(ictx, cm, mc)
 	if err != nil {
 		fsys.close()
 		return nil, mapError(ctx, err)
 	}
-	fsys.register(m.fs, mod)
+	fsys.register(e.fs, mod)
 	mem := mod.Memory()
 	if mem == nil {
 		return nil, errors.Join(errors.New("module has no memory"), mod.Close(ctx))
 	}
 	return &instance{mod: mod, mem: memory{mem}, funcs: map[string]engine.Func{}}, nil
-}
-
-func (m *module) Close(ctx context.Context) error {
-	if m.closed {
-		return nil // a second Close must not release the reference kept
-	}
-	m.closed = true
-	if m.cache != nil {
-		return m.cache.keep(ctx, m.key, m.cm)
-	}
-	return m.cm.Close(ctx)
 }
 
 type instance struct {
