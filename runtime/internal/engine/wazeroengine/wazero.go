@@ -119,22 +119,41 @@ func (e *eng) WASIFunc(name string) (abi.FuncType, bool) {
 // loading a plugin a second time.
 func (e *eng) Compile(ctx context.Context, wasm []byte) (engine.Module, error) {
 	key := sha256.Sum256(wasm)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if c, ok := e.compiled[key]; ok {
-		c.refs++
-		return &module{e: e, c: c}, nil
+	if m, ok := e.share(key); ok {
+		return m, nil
 	}
 	cm, ok := e.cache.take(key, e.rt) // closed a moment ago, by this engine
 	if !ok {
+		// Not under e.mu: other modules compile meanwhile.
 		var err error
 		if cm, err = e.rt.CompileModule(ctx, wasm); err != nil {
 			return nil, err
 		}
 	}
+	e.mu.Lock()
+	if c, ok := e.compiled[key]; ok { // compiled by another caller meanwhile
+		c.refs++
+		e.mu.Unlock()
+		_ = cm.Close(ctx) // ours is one reference more to the same module; wazero's Close never fails
+		return &module{e: e, c: c}, nil
+	}
 	c := &compiled{key: key, cm: cm, fsImports: fsImports(cm), refs: 1}
 	e.compiled[key] = c
+	e.mu.Unlock()
 	return &module{e: e, c: c}, nil
+}
+
+// share returns a new handle on the module compiled under key, if one is
+// open.
+func (e *eng) share(key [sha256.Size]byte) (*module, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, ok := e.compiled[key]
+	if !ok {
+		return nil, false
+	}
+	c.refs++
+	return &module{e: e, c: c}, true
 }
 
 // compiled is a module compiled by an engine, shared by every Compile of the
