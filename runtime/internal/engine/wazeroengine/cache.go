@@ -62,9 +62,11 @@ func newCache(c wazero.CompilationCache, max int) *Cache {
 // keep takes over cm, the reference to a compiled module that its user is
 // closing, so that the module stays compiled for the next user: wazero
 // would otherwise drop it from memory with its last reference. key is the
-// SHA-256 of the module. cm is closed instead when the module is kept
-// already, or the cache is closed; keeping it may release the least
-// recently kept one.
+// SHA-256 of the module, rt the runtime that compiled it (only that
+// runtime may take it back: see take). cm is closed instead when the
+// module is kept already, or the cache is closed; keeping it may release
+// the least recently kept one. A kept module holds on to its runtime's
+// struct, which a closed runtime has emptied.
 func (c *Cache) keep(ctx context.Context, key [sha256.Size]byte, rt wazero.Runtime, cm wazero.CompiledModule) error {
 	c.mu.Lock()
 	if e, ok := c.pinned[key]; ok || c.closed {
