@@ -69,7 +69,6 @@ type module struct {
 	numGlobals     uint32 // imported and defined, before ours
 	funcTypes      []uint32
 	numFuncs       uint32 // imported and defined, before ours
-	numCodes       int
 	sawCode        bool
 }
 
