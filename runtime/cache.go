@@ -22,10 +22,9 @@ import (
 // one with NewCompilationCache or NewDiskCompilationCache; share it with
 // Config.WithCompilationCache.
 //
-// The 64 modules whose plugins closed most recently stay compiled in
-// memory after every plugin using them has closed, so that closing a plugin and
-// loading it again (a reload, an unload and load) does not compile it
-// again; Close releases them.
+// The 64 modules whose last plugin closed most recently stay compiled in
+// memory, so that closing a plugin and loading it again (a reload, an
+// unload and load) does not compile it again; Close releases them.
 //
 // # Notes
 //

@@ -264,13 +264,12 @@ type store struct {
 
 	// watch is the first settable global asked for (the fuel counter of a
 	// metered module): each call writes it first when a write is pending
-	// (io.set) and reads it back after (io.value), so that reading and
-	// writing it between calls costs no C call. known: io.value is its
-	// value; only between calls (depth 0), as guest code and host
-	// functions may change it during one.
+	// (io.set) and reads it back after (io.value), so that between calls
+	// (depth 0) io.value is its value, and reading and writing it costs no
+	// C call. During a call (depth > 0), guest code and host functions
+	// may change it: it is read and written through wasmtime.
 	watch *global
-	known bool
-	depth int
+	depth int // calls in progress: nested ones through host functions
 }
 
 func (s *store) free() {
@@ -336,7 +335,6 @@ func (s *store) Global(name string) engine.Global {
 			s.io.watch = g.g
 			s.io.kind = g.kind
 			s.io.value = C.vitte_global_get(s.cctx, g.g)
-			s.known = true
 		}
 	}
 	s.globals[name] = g
@@ -367,7 +365,7 @@ type global struct {
 }
 
 func (g *global) Get() uint64 {
-	if s := g.s; g == s.watch && s.known && s.depth == 0 {
+	if s := g.s; g == s.watch && s.depth == 0 {
 		return uint64(s.io.value)
 	}
 	return uint64(C.vitte_global_get(g.s.cur, g.g))
@@ -382,11 +380,7 @@ func (g *global) Set(v uint64) {
 		}
 		s.io.value = C.int64_t(v)
 		s.io.set = 1
-		s.known = true
 		return
-	}
-	if g == s.watch {
-		s.known = false
 	}
 	if err := C.vitte_global_set(s.cur, g.g, g.kind, C.int64_t(v)); err != nil {
 		C.wasmtime_error_delete(err)
@@ -464,10 +458,8 @@ func (f *function) Call(ctx context.Context, stack []uint64) error {
 	prevCtx, prevErr := s.ctx, s.err
 	s.ctx, s.err = ctx, nil
 	s.depth++
-	s.known = false
 	cerr := C.vitte_call(cptr(unsafe.Pointer(s.cur)), cptr(unsafe.Pointer(f.fn)), cptr(unsafe.Pointer(f.raw)), C.size_t(len(f.buf)), cptr(unsafe.Pointer(s.io)))
 	s.depth--
-	s.known = s.depth == 0 && s.watch != nil
 	trap := s.io.trap
 	herr := s.err
 	s.ctx, s.err = prevCtx, prevErr
