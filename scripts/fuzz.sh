@@ -9,8 +9,8 @@
 # So when a run fails with nothing but that message and no input was written,
 # this script runs the target once more, for as many executions as the
 # first run made (-fuzztime <N>x: a count has no deadline, hence no race);
-# a second failure of any kind fails. Any other failure fails at once. See docs/RATIONALE.md "Why does the fuzz
-# step retry a target?".
+# a second failure of any kind fails. Any other failure fails at once.
+# See docs/RATIONALE.md "Why does the fuzz step retry a target?".
 #
 # Usage: bash scripts/fuzz.sh [FUZZTIME]   (default 10s; any -fuzztime value)
 #        bash scripts/fuzz.sh --self-test (checks how failures are told apart)

@@ -81,12 +81,23 @@ func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }
 // another type a [*NotRegularError], a file over max bytes a
 // [*TooLargeError]. A negative max refuses every file.
 func Read(path string, max int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
+	data, _, err := ReadStat(path, max)
+	return data, err
+}
+
+// ReadStat is [Read], also returning the Stat of the file it read (for its
+// mode, say), taken on the open file: no second lookup of path.
+func ReadStat(path string, max int64) ([]byte, fs.FileInfo, error) {
+	f, fi, err := Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
-	return readAll(f, path, max)
+	data, err := readAll(f, fi, path, max)
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, fi, nil
 }
 
 // Open opens the regular file at path for reading, without blocking on a
@@ -99,10 +110,7 @@ func Open(path string) (*os.File, fs.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = &NotRegularError{Name: path, Mode: fi.Mode()}
-	}
+	fi, err := regular(f, path)
 	if err != nil {
 		f.Close()
 		return nil, nil, err
@@ -118,11 +126,16 @@ func ReadIn(root *os.Root, name string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return readAll(f, name, max)
+	fi, err := regular(f, name)
+	if err != nil {
+		return nil, err
+	}
+	return readAll(f, fi, name, max)
 }
 
-// readAll reads the open file f, called name in errors, as Read says.
-func readAll(f fs.File, name string, max int64) ([]byte, error) {
+// regular returns the Stat of f, called name in errors, if it is a regular
+// file.
+func regular(f *os.File, name string) (fs.FileInfo, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -130,6 +143,12 @@ func readAll(f fs.File, name string, max int64) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, &NotRegularError{Name: name, Mode: fi.Mode()}
 	}
+	return fi, nil
+}
+
+// readAll reads f, an open regular file of Stat fi, called name in errors,
+// as Read says.
+func readAll(f io.Reader, fi fs.FileInfo, name string, max int64) ([]byte, error) {
 	size := fi.Size()
 	if size > max {
 		return nil, &TooLargeError{Name: name, Size: size, Max: max}

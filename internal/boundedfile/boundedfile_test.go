@@ -165,7 +165,7 @@ func TestReadAll_Changes(t *testing.T) {
 			if tc.failing {
 				file = failingFile{staleFile: staleFile{File: f, fi: fi}, r: f}
 			}
-			data, err := readAll(file, "grown", tc.max)
+			data, err := readAll(file, fi, "grown", tc.max)
 			check(t, data, err, tc.want, tc.wantErr, tc.is)
 			var tooLarge *TooLargeError
 			if errors.As(err, &tooLarge) {
@@ -227,4 +227,16 @@ func TestOpen(t *testing.T) {
 	assert.EqualError(t, err, dir+" is not a regular file (folder)")
 	_, _, err = Open(filepath.Join(dir, "nope"))
 	require.ErrorIs(t, err, fs.ErrNotExist)
+}
+
+func TestReadStat(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "pkg")
+	require.NoError(t, os.WriteFile(p, []byte("0123456789"), 0o640))
+	data, fi, err := ReadStat(p, 10)
+	require.NoError(t, err)
+	assert.Equal(t, "0123456789", string(data))
+	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
+	_, fi, err = ReadStat(p, 9)
+	require.ErrorIs(t, err, ErrTooLarge)
+	assert.Nil(t, fi)
 }

@@ -198,14 +198,10 @@ const maxKeyFile = 4096
 // must be a regular file of at most the largest package size (a larger one
 // wraps vitplug.ErrTooLarge).
 func readPackageFile(path string) ([]byte, os.FileMode, error) {
-	data, err := boundedfile.Read(path, vitplug.DefaultMaxSize)
+	data, fi, err := boundedfile.ReadStat(path, vitplug.DefaultMaxSize)
 	if errors.Is(err, boundedfile.ErrTooLarge) {
 		return nil, 0, fmt.Errorf("%w: %w", vitplug.ErrTooLarge, err)
 	}
-	if err != nil {
-		return nil, 0, err
-	}
-	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, 0, err
 	}
