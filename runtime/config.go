@@ -52,6 +52,7 @@ type Config struct {
 	quarantineFailures int
 	quarantineWindow   time.Duration
 	events             func(Event)
+	tel                telemetryConfig // telemetry.go
 }
 
 // NewConfig returns the default configuration: plugin stdout and stderr are

@@ -199,7 +199,12 @@ func (r *Runtime) check(src *source) (*Inspection, *wasmbin.Module, error) {
 	return ins, mod, nil
 }
 
-func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin, error) {
+func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (lp *Plugin, lerr error) {
+	if t := r.tel; t != nil {
+		var end func(*Plugin, error)
+		ctx, end = t.startLoad(ctx, src.manifest)
+		defer func() { end(lp, lerr) }()
+	}
 	m := src.manifest
 	if r.isClosed() {
 		return nil, fmt.Errorf("load plugin %q: %w", m.Plugin.Name, errRuntimeClosed)

@@ -91,6 +91,9 @@ func (p *Plugin) Capabilities() *capabilities.Set { return p.caps }
 // audit records a capability decision: denials always, allowed ones when
 // the runtime is configured to.
 func (p *Plugin) audit(e capabilities.Event) {
+	if t := p.rt.tel; t != nil && !e.Allowed {
+		t.denied(p.Name(), e)
+	}
 	a := p.rt.cfg.auditor
 	if a == nil || (e.Allowed && !p.rt.cfg.auditAllowed) {
 		return
@@ -111,6 +114,9 @@ func (p *Plugin) deny(st *callState, e capabilities.Event) {
 	if st != nil {
 		st.denied = true
 		e.Function = st.fn
+	}
+	if t := p.rt.tel; t != nil {
+		t.deniedInCall(st, e)
 	}
 	p.audit(e)
 }
@@ -178,6 +184,14 @@ func (p *Plugin) handler(name string) (int, bool) {
 }
 
 func (p *Plugin) call(ctx context.Context, name string, input, dst []byte, appendOut bool) ([]byte, error) {
+	if t := p.rt.tel; t != nil {
+		return t.call(ctx, p, name, input, dst, appendOut) // telemetry.go
+	}
+	return p.run(ctx, name, input, dst, appendOut, nil)
+}
+
+// run is call; it stores the fuel the handler used in fuelOut, if not nil.
+func (p *Plugin) run(ctx context.Context, name string, input, dst []byte, appendOut bool, fuelOut *uint64) ([]byte, error) {
 	h, ok := p.handler(name)
 	if !ok {
 		return nil, p.callError(name, fmt.Errorf("%w (handlers: %v)", ErrNoHandler, p.ins.Contract.Handlers))
@@ -193,6 +207,9 @@ func (p *Plugin) call(ctx context.Context, name string, input, dst []byte, appen
 	st := &inst.st
 	denied, fuel := st.denied, st.used
 	p.pool.release(inst, healthy, fuel, err != nil)
+	if fuelOut != nil {
+		*fuelOut = fuel
+	}
 	p.recordCall(name, err)
 	if err != nil {
 		return nil, p.failed(name, denied, fuel, err)

@@ -231,6 +231,9 @@ func (p *Plugin) emit(e Event) {
 	if e.Plugin == "" {
 		e.Plugin, e.Version = p.Name(), p.Version()
 	}
+	if t := p.rt.tel; t != nil {
+		t.event(e)
+	}
 	if fn := p.rt.cfg.events; fn != nil {
 		fn(e)
 	}

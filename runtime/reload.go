@@ -220,7 +220,12 @@ func (rl *Reloadable) notify(e Event) {
 // the same LoadConfig, and swaps it in (see Reloadable). It returns why
 // the new version was refused, or nil once it serves calls and the old
 // one is unloaded.
-func (rl *Reloadable) Reload(ctx context.Context) error {
+func (rl *Reloadable) Reload(ctx context.Context) (err error) {
+	if t := rl.rt.tel; t != nil {
+		var end func(error)
+		ctx, end = t.startReload(ctx, rl)
+		defer func() { end(err) }()
+	}
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
 	if rl.path == "" {
@@ -242,7 +247,12 @@ func (rl *Reloadable) Reload(ctx context.Context) error {
 // passes lc's package verifier, loaded with lc (see Reloadable). lc
 // becomes the configuration of later reloads; Reload then fails, since
 // there is no path to reload from.
-func (rl *Reloadable) ReloadPackage(ctx context.Context, pkg *vitplug.Package, source string, lc LoadConfig) error {
+func (rl *Reloadable) ReloadPackage(ctx context.Context, pkg *vitplug.Package, source string, lc LoadConfig) (err error) {
+	if t := rl.rt.tel; t != nil {
+		var end func(error)
+		ctx, end = t.startReload(ctx, rl)
+		defer func() { end(err) }()
+	}
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
 	start := time.Now()
@@ -338,6 +348,9 @@ func (rl *Reloadable) emit(p *Plugin, e Event) {
 	}
 	if e.Plugin == "" {
 		e.Plugin, e.Version = p.Name(), p.Version()
+	}
+	if t := rl.rt.tel; t != nil {
+		t.event(e)
 	}
 	if fn := rl.rt.cfg.events; fn != nil {
 		fn(e)

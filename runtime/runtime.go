@@ -27,6 +27,7 @@ type Runtime struct {
 	stdout io.Writer
 	stderr io.Writer
 	logger *slog.Logger
+	tel    *telemetry // nil without providers (telemetry.go)
 
 	mu        sync.RWMutex
 	hostFuncs map[string]HostFunc
@@ -50,6 +51,11 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if rt.logger == nil {
 		rt.logger = slog.Default()
 	}
+	tel, err := newTelemetry(cfg.tel)
+	if err != nil {
+		return nil, fmt.Errorf("new runtime: telemetry: %w", err)
+	}
+	rt.tel = tel
 	eng, err := newEngine(ctx, cfg, rt.hostModule())
 	if err != nil {
 		return nil, fmt.Errorf("new runtime: %w", err)
