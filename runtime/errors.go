@@ -1,9 +1,12 @@
 package runtime
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
 )
 
 // Errors callers branch on with errors.Is. A failed call returns a
@@ -57,15 +60,35 @@ func (e *CallError) Error() string {
 func (e *CallError) Unwrap() error { return e.Err }
 
 // TrapError is a trap inside the guest: Message is the engine's
-// description ("wasm error: unreachable"), Trace the guest stack when the
-// engine gives one.
+// description ("wasm error: unreachable"), Frames the guest's call stack
+// when the engine gives one, innermost first, named from the module's
+// name section (both engines give it, except for a stack overflow), and
+// Trace those names, one a line.
 type TrapError struct {
 	Message string
 	Trace   string
+	Frames  []Frame
 	cause   error
 }
 
-func (e *TrapError) Error() string { return "trap: " + e.Message }
+// Frame is one function of a guest's call stack.
+type Frame struct {
+	// Function is the function's name in the module's name section, ""
+	// when the module names none.
+	Function string
+}
+
+// Error is "trap: " and the message, then the innermost named function:
+// "trap: wasm error: unreachable in function parse_header".
+func (e *TrapError) Error() string {
+	for _, f := range e.Frames {
+		if f.Function != "" {
+			return "trap: " + e.Message + " in function " + f.Function
+		}
+		break
+	}
+	return "trap: " + e.Message
+}
 
 // Is makes errors.Is(err, ErrTrap) true.
 func (e *TrapError) Is(target error) bool { return target == ErrTrap }
@@ -79,7 +102,17 @@ func newTrap(err error) *TrapError {
 		msg, trace = msg[:i], strings.TrimSpace(msg[i+1:])
 	}
 	msg = strings.TrimSuffix(msg, " (recovered by wazero)")
-	return &TrapError{Message: msg, Trace: trace, cause: err}
+	t := &TrapError{Message: msg, Trace: trace, cause: err}
+	if frames := engine.FramesOf(err); len(frames) > 0 {
+		t.Frames = make([]Frame, len(frames))
+		names := make([]string, len(frames))
+		for i, f := range frames {
+			t.Frames[i] = Frame{Function: f.Function}
+			names[i] = cmp.Or(f.Function, "?")
+		}
+		t.Trace = strings.Join(names, "\n")
+	}
+	return t
 }
 
 // deniedError marks a call that failed after a capability was denied

@@ -50,7 +50,7 @@ func TestQuarantine(t *testing.T) {
 	require.True(t, errors.As(err, &qe))
 	assert.Same(t, q, qe)
 	assert.True(t, strings.HasPrefix(err.Error(), `call plugin "hostile" function "ok": plugin "hostile" 0.1.0 is quarantined since `), err.Error())
-	assert.Contains(t, err.Error(), "after 3 traps or timeouts within 1h0m0s (last: trap: trap: wasm error: unreachable)")
+	assert.Contains(t, err.Error(), "after 3 traps or timeouts within 1h0m0s (last: trap: trap: wasm error: unreachable in function trap)")
 	assert.Equal(t, 3, strings.Count(q.Reason(), "trap: wasm error: unreachable"))
 	assert.Contains(t, e.logs.String(), "plugin quarantined")
 

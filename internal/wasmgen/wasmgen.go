@@ -16,6 +16,9 @@ type Func struct {
 	Body []byte
 	// Export names the function, if it is exported.
 	Export string
+	// Name, when set, names the function in the module's "name" section
+	// (what engines show in stack traces).
+	Name string
 }
 
 // Import is a function import.
@@ -146,6 +149,24 @@ func (m Module) Bytes() []byte {
 		data = U32(data, uint32(len(m.Data)))
 		data = append(data, m.Data...)
 		out = section(out, 11, data)
+	}
+	var names []byte
+	nnames := 0
+	for i, f := range m.Funcs {
+		if f.Name != "" {
+			names = U32(names, uint32(len(m.Imports)+i))
+			names = Name(names, f.Name)
+			nnames++
+		}
+	}
+	if nnames > 0 {
+		fnames := U32(nil, uint32(nnames))
+		fnames = append(fnames, names...)
+		custom := Name(nil, "name")
+		custom = append(custom, 1) // subsection 1: function names
+		custom = U32(custom, uint32(len(fnames)))
+		custom = append(custom, fnames...)
+		out = section(out, 0, custom)
 	}
 	return out
 }

@@ -127,3 +127,31 @@ type StackOverflowError struct{ Err error }
 
 func (e *StackOverflowError) Error() string { return e.Err.Error() }
 func (e *StackOverflowError) Unwrap() error { return e.Err }
+
+// Frame is one function of a guest's call stack.
+type Frame struct {
+	// Function is the function's name in the module's name section, ""
+	// when the module names none.
+	Function string
+}
+
+// TraceError is a trap with the guest's call stack, innermost frame
+// first, as the engine reported it. Err is the trap; its message is the
+// engine's, unchanged.
+type TraceError struct {
+	Err    error
+	Frames []Frame
+}
+
+func (e *TraceError) Error() string { return e.Err.Error() }
+func (e *TraceError) Unwrap() error { return e.Err }
+
+// FramesOf returns the guest call stack carried by err, innermost first, or
+// nil.
+func FramesOf(err error) []Frame {
+	var te *TraceError
+	if errors.As(err, &te) {
+		return te.Frames
+	}
+	return nil
+}

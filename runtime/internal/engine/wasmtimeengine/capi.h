@@ -46,6 +46,12 @@ typedef struct wasm_importtype_vec_t {
   wasm_importtype_t **data;
 } wasm_importtype_vec_t;
 
+typedef struct wasm_frame_t wasm_frame_t;
+typedef struct wasm_frame_vec_t {
+  size_t size;
+  wasm_frame_t **data;
+} wasm_frame_vec_t;
+
 typedef struct wasmtime_func {
   uint64_t store_id;
   void *__private;
@@ -154,6 +160,9 @@ const wasm_name_t *wasm_importtype_name(const wasm_importtype_t *);
 void wasm_importtype_vec_delete(wasm_importtype_vec_t *);
 void wasm_trap_delete(wasm_trap_t *);
 void wasm_trap_message(const wasm_trap_t *, wasm_name_t *out);
+void wasm_trap_trace(const wasm_trap_t *, wasm_frame_vec_t *out);
+void wasm_frame_vec_delete(wasm_frame_vec_t *);
+const wasm_name_t *wasmtime_frame_func_name(const wasm_frame_t *);
 
 wasm_functype_t *wasmtime_func_type(const wasmtime_context_t *, const wasmtime_func_t *);
 const wasm_valtype_vec_t *wasm_functype_params(const wasm_functype_t *);

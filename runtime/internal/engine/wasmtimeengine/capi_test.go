@@ -53,7 +53,7 @@ const layoutProgram = `
 #define O(T, f) printf(#T "." #f " %zu\n", offsetof(T, f))
 int main(void) {
   L(wasm_byte_vec_t); O(wasm_byte_vec_t, data);
-  L(wasm_valtype_vec_t); L(wasm_importtype_vec_t);
+  L(wasm_valtype_vec_t); L(wasm_importtype_vec_t); L(wasm_frame_vec_t);
   L(wasmtime_func_t); L(wasmtime_memory_t); L(wasmtime_global_t); L(wasmtime_instance_t);
   L(wasmtime_extern_t); O(wasmtime_extern_t, of); L(wasmtime_extern_union_t);
   L(wasmtime_val_t); O(wasmtime_val_t, of); L(wasmtime_valunion_t);

@@ -499,7 +499,10 @@ var trapMessages = map[C.uint8_t]string{
 	14: "null reference",
 }
 
-// trapError turns a trap into the engine's error, and deletes it.
+// trapError turns a trap into the engine's error, and deletes it. The
+// message reads as wazero's for the same trap; the guest's stack comes
+// from the trap's frames (an *engine.TraceError), not from the message,
+// whose backtrace is wasmtime's own text.
 func (s *store) trapError(trap *C.wasm_trap_t) error {
 	var msg C.wasm_name_t
 	C.wasm_trap_message(trap, &msg)
@@ -507,6 +510,7 @@ func (s *store) trapError(trap *C.wasm_trap_t) error {
 	C.wasm_byte_vec_delete(&msg)
 	var code C.uint8_t
 	known := bool(C.wasmtime_trap_code(trap, &code))
+	frames := trapFrames(trap)
 	C.wasm_trap_delete(trap)
 	m, ok := trapMessages[code]
 	if !known || !ok {
@@ -516,7 +520,32 @@ func (s *store) trapError(trap *C.wasm_trap_t) error {
 	if code == 0 { // wazero's has no prefix
 		return &engine.StackOverflowError{Err: fmt.Errorf("%s\nwasm stack trace:\n\t%s", m, trace)}
 	}
-	return fmt.Errorf("wasm error: %s\nwasm stack trace:\n\t%s", m, trace)
+	err := fmt.Errorf("wasm error: %s\nwasm stack trace:\n\t%s", m, trace)
+	if len(frames) == 0 {
+		return err
+	}
+	return &engine.TraceError{Err: err, Frames: frames}
+}
+
+// maxFrames is the most frames of a trap kept (wazero keeps 30).
+const maxFrames = 30
+
+// trapFrames returns the guest's stack at a trap, innermost first.
+func trapFrames(trap *C.wasm_trap_t) []engine.Frame {
+	var vec C.wasm_frame_vec_t
+	C.wasm_trap_trace(trap, &vec)
+	defer C.wasm_frame_vec_delete(&vec)
+	if vec.size == 0 || vec.data == nil {
+		return nil
+	}
+	n := min(int(vec.size), maxFrames)
+	frames := make([]engine.Frame, n)
+	for i, f := range unsafe.Slice(vec.data, int(vec.size))[:n] {
+		if fn := C.wasmtime_frame_func_name(f); fn != nil {
+			frames[i].Function = name(fn)
+		}
+	}
+	return frames
 }
 
 // errorOf turns a wasmtime error into a Go error, and deletes it.

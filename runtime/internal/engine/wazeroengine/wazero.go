@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -288,9 +289,45 @@ type function struct{ fn api.Function }
 
 func (f function) Call(ctx context.Context, stack []uint64) error {
 	if err := f.fn.CallWithStack(ctx, stack); err != nil {
-		return mapError(ctx, err)
+		err = mapError(ctx, err)
+		if frames := traceFrames(err.Error(), f.fn.Definition().ModuleName()); frames != nil {
+			return &engine.TraceError{Err: err, Frames: frames}
+		}
+		return err
 	}
 	return nil
+}
+
+// signature is what wazero writes after a function's name in a stack
+// trace: its parameter and result types.
+var signature = regexp.MustCompile(`\([a-z0-9,]*\)( [a-z0-9]+| \([a-z0-9,]*\))?$`)
+
+// traceFrames reads the guest's stack from the text of a wazero trap,
+// innermost first: after the line "wasm stack trace:", a line
+// "\t<module>.<function>(<params>) <results>" per frame (the module's own
+// functions named without the module's name, mod), each followed by
+// "\t\t<source>" lines when the module has DWARF. A function without a
+// name ("$<index>") has Function "".
+func traceFrames(msg, mod string) []engine.Frame {
+	_, trace, ok := strings.Cut(msg, "\nwasm stack trace:\n")
+	if !ok {
+		return nil
+	}
+	var frames []engine.Frame
+	for _, line := range strings.Split(trace, "\n") {
+		if !strings.HasPrefix(line, "\t") || strings.HasPrefix(line, "\t\t") {
+			continue // a source line, or "... maybe followed by omitted frames"
+		}
+		fn := signature.ReplaceAllString(line[1:], "")
+		if rest, ok := strings.CutPrefix(fn, mod+"."); ok {
+			fn = rest
+		}
+		if strings.HasPrefix(fn, "$") {
+			fn = ""
+		}
+		frames = append(frames, engine.Frame{Function: fn})
+	}
+	return frames
 }
 
 // mapError turns wazero's exit errors into the engine's.
