@@ -53,6 +53,7 @@ type Config struct {
 	quarantineWindow   time.Duration
 	events             func(Event)
 	tel                telemetryConfig // telemetry.go
+	profile            *Profile        // profile.go
 }
 
 // NewConfig returns the default configuration: plugin stdout and stderr are

@@ -56,9 +56,12 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("new runtime: telemetry: %w", err)
 	}
 	rt.tel = tel
-	eng, err := newEngine(ctx, cfg, rt.hostModule())
+	eng, err := newEngine(ctx, cfg, rt.profiled(rt.hostModule()))
 	if err != nil {
 		return nil, fmt.Errorf("new runtime: %w", err)
+	}
+	if err := checkProfiling(cfg.profile, eng); err != nil {
+		return nil, errors.Join(fmt.Errorf("new runtime: %w", err), eng.Close(ctx))
 	}
 	rt.engine = eng
 	return rt, nil

@@ -34,6 +34,17 @@ type HostFunc struct {
 	Module, Name string
 	Type         abi.FuncType
 	Fn           func(ctx context.Context, caller Caller, stack []uint64) error
+	// Stack, when set, is called before each call of Fn with the guest's
+	// call stack at the call, innermost first, for profiling. Only engines
+	// whose Profiles is true call it; walking the stack costs, so set it
+	// only while profiling.
+	Stack func(ctx context.Context, frames []Frame)
+}
+
+// Profiler is implemented by engines that can give host functions the
+// guest's call stack (HostFunc.Stack).
+type Profiler interface {
+	Profiles() bool
 }
 
 // Caller is the instance that called a host function.

@@ -70,6 +70,10 @@ func New(ctx context.Context, opts Options) (engine.Engine, error) {
 		byModule[h.Module] = append(byModule[h.Module], h)
 	}
 	for _, mod := range order {
+		hctx := ctx
+		if l := stackListeners(byModule[mod]); l != nil {
+			hctx = experimental.WithFunctionListenerFactory(ctx, l)
+		}
 		b := rt.NewHostModuleBuilder(mod)
 		for _, h := range byModule[mod] {
 			b.NewFunctionBuilder().
@@ -77,11 +81,47 @@ func New(ctx context.Context, opts Options) (engine.Engine, error) {
 				WithName(h.Name).
 				Export(h.Name)
 		}
-		if _, err := b.Instantiate(ctx); err != nil {
+		if _, err := b.Instantiate(hctx); err != nil {
 			return fail(fmt.Errorf("instantiate host module %q: %w", mod, err))
 		}
 	}
 	return e, nil
+}
+
+// Profiles is true: host functions with a Stack get the guest's stack.
+func (e *eng) Profiles() bool { return true }
+
+// stackListeners returns a listener factory calling the Stack of those of
+// hosts that have one, or nil when none has. wazero calls a host
+// function's listener before the function, with an iterator over the
+// caller's stack: the host function itself, then the guest's frames.
+func stackListeners(hosts []engine.HostFunc) experimental.FunctionListenerFactory {
+	byName := map[string]func(context.Context, []engine.Frame){}
+	for _, h := range hosts {
+		if h.Stack != nil {
+			byName[h.Name] = h.Stack
+		}
+	}
+	if len(byName) == 0 {
+		return nil
+	}
+	return experimental.FunctionListenerFactoryFunc(func(def api.FunctionDefinition) experimental.FunctionListener {
+		fn, ok := byName[def.Name()]
+		if !ok {
+			return nil
+		}
+		return experimental.FunctionListenerFunc(func(ctx context.Context, _ api.Module, _ api.FunctionDefinition, _ []uint64, si experimental.StackIterator) {
+			var frames []engine.Frame
+			for si.Next() {
+				d := si.Function().Definition()
+				if d.GoFunction() != nil {
+					continue // the host function itself
+				}
+				frames = append(frames, engine.Frame{Function: d.Name()})
+			}
+			fn(ctx, frames)
+		})
+	})
 }
 
 func hostFunc(fn func(context.Context, engine.Caller, []uint64) error) api.GoModuleFunc {
