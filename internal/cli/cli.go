@@ -65,6 +65,7 @@ type env struct {
 	engine         string
 	noCache        bool
 	cache          runtime.CompilationCache
+	profile        *runtime.Profile // call --profile: the runtime samples guest code into it
 }
 
 // compilationCache returns the compilation cache the commands share, on
@@ -206,6 +207,9 @@ func (e *env) runtimeWith(ctx context.Context, pluginStdoutToStderr bool, audit 
 	}
 	cfg := runtime.NewConfig().WithStdout(out).WithStderr(e.stderr).WithLogger(l).WithAuditor(audit).WithAuditAllowed(auditAllowed).
 		WithEngine(eng)
+	if e.profile != nil {
+		cfg = cfg.WithProfile(e.profile)
+	}
 	if c := e.compilationCache(l); c != nil {
 		cfg = cfg.WithCompilationCache(c)
 	}

@@ -2,12 +2,14 @@ package cli_test
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/google/pprof/profile"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/vitte-lang/vitte-plugin/adapters/python"
@@ -66,6 +68,7 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"registry": cmdRegistry,
+			"pprof":    cmdPprof,
 		},
 	})
 }
@@ -95,4 +98,40 @@ func cmdRegistry(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Defer(func() { r.Close() })
 	ts.Setenv(args[0], r.Host)
+}
+
+// cmdPprof parses the pprof profile file and prints "hot <leaf> <- <caller>
+// ..." for the stack with the most fuel and "handler <name>" for each
+// handler its samples are labelled with.
+func cmdPprof(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: pprof file")
+	}
+	f, err := os.Open(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	p, err := profile.Parse(f)
+	ts.Check(err)
+	ts.Check(p.CheckValid())
+	var hot *profile.Sample
+	handlers := map[string]bool{}
+	for _, s := range p.Sample {
+		if hot == nil || s.Value[1] > hot.Value[1] {
+			hot = s
+		}
+		for _, h := range s.Label["handler"] {
+			handlers[h] = true
+		}
+	}
+	if hot == nil {
+		ts.Fatalf("%s: no samples", args[0])
+	}
+	var stack []string
+	for _, l := range hot.Location {
+		stack = append(stack, l.Line[0].Function.Name)
+	}
+	fmt.Fprintf(ts.Stdout(), "hot %s\n", strings.Join(stack, " <- "))
+	for _, h := range slices.Sorted(maps.Keys(handlers)) {
+		fmt.Fprintf(ts.Stdout(), "handler %s\n", h)
+	}
 }
