@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
 )
@@ -107,8 +109,8 @@ func newTrap(err error) *TrapError {
 		t.Frames = make([]Frame, len(frames))
 		names := make([]string, len(frames))
 		for i, f := range frames {
-			t.Frames[i] = Frame{Function: f.Function}
-			names[i] = cmp.Or(f.Function, "?")
+			t.Frames[i] = Frame{Function: guestName(f.Function)}
+			names[i] = cmp.Or(t.Frames[i].Function, "?")
 		}
 		t.Trace = strings.Join(names, "\n")
 	}
@@ -122,3 +124,22 @@ type deniedError struct{ err error }
 
 func (e *deniedError) Error() string   { return e.err.Error() + " (after a permission was denied)" }
 func (e *deniedError) Unwrap() []error { return []error{e.err, ErrPermission} }
+
+// maxGuestName bounds a guest function's name as the runtime reports it
+// (errors, profiles): the name section is the guest's to fill.
+const maxGuestName = 256
+
+// guestName returns a function name from the guest's name section fit to
+// print: at most maxGuestName bytes, with invalid UTF-8 and control
+// characters (a terminal's escape sequences) replaced by U+FFFD.
+func guestName(s string) string {
+	if len(s) > maxGuestName {
+		s = s[:maxGuestName]
+	}
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+}

@@ -93,7 +93,7 @@ func (p *Profile) sample(ctx context.Context, frames []engine.Frame) {
 	used := uint64(max(int64(st.given)-counter, 0))
 	stack := make([]string, len(frames))
 	for i, f := range frames {
-		stack[i] = f.Function
+		stack[i] = guestName(f.Function)
 		if stack[i] == "" {
 			stack[i] = "<unnamed>"
 		}

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -150,6 +151,20 @@ func newTelemetry(c telemetryConfig) (*telemetry, error) {
 	return t, nil
 }
 
+// maxStatus bounds the error message a span's status carries: a guest's
+// error result can be as long as limits.output.
+const maxStatus = 1 << 10
+
+// status returns err's message for a span's status, cut to maxStatus bytes
+// of valid UTF-8.
+func status(err error) string {
+	msg := err.Error()
+	if len(msg) > maxStatus {
+		msg = strings.ToValidUTF8(msg[:maxStatus], "") + "…"
+	}
+	return msg
+}
+
 // outcome names the class of a call's error.
 func outcome(err error) string {
 	switch {
@@ -195,7 +210,7 @@ func (t *telemetry) call(ctx context.Context, p *Plugin, name string, input, dst
 			span.AddEvent("vitte.quarantined", trace.WithAttributes(attribute.Int("vitte.failures", len(q.Failures))))
 		}
 		if err != nil {
-			span.SetStatus(codes.Error, err.Error())
+			span.SetStatus(codes.Error, status(err))
 		}
 		span.End()
 	}
@@ -227,7 +242,7 @@ func (t *telemetry) startLoad(ctx context.Context, m *manifest.Manifest) (contex
 		if span != nil {
 			span.SetAttributes(AttrOutcome.String(oc))
 			if err != nil {
-				span.SetStatus(codes.Error, err.Error())
+				span.SetStatus(codes.Error, status(err))
 			}
 			span.End()
 		}
@@ -252,7 +267,7 @@ func (t *telemetry) startReload(ctx context.Context, rl *Reloadable) (context.Co
 		oc := OutcomeOK
 		if err != nil {
 			oc = OutcomeError
-			span.SetStatus(codes.Error, err.Error())
+			span.SetStatus(codes.Error, status(err))
 		}
 		span.SetAttributes(AttrVersion.String(rl.Current().Version()), AttrOutcome.String(oc))
 		span.End()

@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -48,4 +49,24 @@ func TestTrap_FunctionNames(t *testing.T) {
 			assert.Equal(t, "leaf_fn\n?\ninner_fn\nhandle_h", te.Trace)
 		})
 	}
+}
+
+// A function name from the guest is cut to 256 bytes and its control
+// characters replaced before it reaches an error message.
+func TestTrap_HostileFunctionName(t *testing.T) {
+	ctx := context.Background()
+	name := "\x1b[31mred" + strings.Repeat("x", 1000)
+	m := wasmgen.Plugin(wasmgen.Func{Type: abi.TypeHandler, Body: wasmgen.Unreachable, Export: "h", Name: name})
+	e := newRuntime(t, runtime.NewConfig())
+	p, err := e.rt.Load(ctx, writePlugin(t, basicManifest, m.Bytes()))
+	require.NoError(t, err)
+	defer p.Close(ctx)
+	_, err = p.Call(ctx, "h", nil)
+	var te *runtime.TrapError
+	require.ErrorAs(t, err, &te)
+	require.Len(t, te.Frames, 1)
+	want := "\uFFFD[31mred" + strings.Repeat("x", 256-len("\x1b[31mred"))
+	assert.Equal(t, want, te.Frames[0].Function)
+	assert.NotContains(t, err.Error(), "\x1b")
+	assert.True(t, strings.HasSuffix(err.Error(), " in function "+want), err.Error())
 }
