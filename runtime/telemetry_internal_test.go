@@ -2,11 +2,41 @@ package runtime
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
+
+// outcome names each error class of Call, wrapped as Call wraps it; a
+// denial does not hide the class of the failure it caused.
+func TestOutcome(t *testing.T) {
+	call := func(err error) error { return &CallError{Plugin: "p", Function: "f", Err: err} }
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{nil, OutcomeOK},
+		{call(&GuestError{Message: "no"}), OutcomeGuestError},
+		{call(&deniedError{&GuestError{Message: "no"}}), OutcomeGuestError},
+		{call(&TrapError{Message: "wasm error: unreachable"}), OutcomeTrap},
+		{call(fmt.Errorf("%w after 1s (limits.timeout)", ErrTimeout)), OutcomeTimeout},
+		{call(fmt.Errorf("%w: the call needed more than limits.fuel 10", ErrFuel)), OutcomeFuel},
+		{call(fmt.Errorf("%w: %w", ErrCanceled, context.Canceled)), OutcomeCanceled},
+		{call(fmt.Errorf("%w: bad tag", ErrContract)), OutcomeContract},
+		{call(&QuarantineError{Plugin: "p"}), OutcomeQuarantined},
+		{call(ErrNoHandler), OutcomeNoHandler},
+		{call(ErrClosed), OutcomeClosed},
+		{call(errors.New("something else")), OutcomeError},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, outcome(tt.err), "%v", tt.err)
+	}
+}
 
 // BenchmarkTelemetryOff measures what the telemetry hook costs a call
 // when no provider is set: the same plugin is called through Plugin.call

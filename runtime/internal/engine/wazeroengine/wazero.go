@@ -345,7 +345,8 @@ var signature = regexp.MustCompile(`\([a-z0-9,]*\)( [a-z0-9]+| \([a-z0-9,]*\))?$
 // traceFrames reads the guest's stack from the text of a wazero trap,
 // innermost first: after the line "wasm stack trace:", a line
 // "\t<module>.<function>(<params>) <results>" per frame (the module's own
-// functions named without the module's name, mod), each followed by
+// functions named without the module's name, mod; those of other modules,
+// host functions, skipped), each followed by
 // "\t\t<source>" lines when the module has DWARF. A function without a
 // name ("$<index>") has Function "".
 func traceFrames(msg, mod string) []engine.Frame {
@@ -358,9 +359,9 @@ func traceFrames(msg, mod string) []engine.Frame {
 		if !strings.HasPrefix(line, "\t") || strings.HasPrefix(line, "\t\t") {
 			continue // a source line, or "... maybe followed by omitted frames"
 		}
-		fn := signature.ReplaceAllString(line[1:], "")
-		if rest, ok := strings.CutPrefix(fn, mod+"."); ok {
-			fn = rest
+		fn, ok := strings.CutPrefix(signature.ReplaceAllString(line[1:], ""), mod+".")
+		if !ok {
+			continue // a host function (of another module), as wasmtime's frames have none
 		}
 		if strings.HasPrefix(fn, "$") {
 			fn = ""
