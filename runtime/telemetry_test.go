@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vitte-lang/vitte-plugin/capabilities"
+	"github.com/vitte-lang/vitte-plugin/internal/wasmgen"
 	"github.com/vitte-lang/vitte-plugin/runtime"
 )
 
@@ -347,6 +348,35 @@ func BenchmarkCallTelemetry(b *testing.B) {
 			b.ReportMetric(float64(toff.Nanoseconds())/n, "off-ns/call")
 			b.ReportMetric(float64(ton.Nanoseconds())/n, "on-ns/call")
 			b.ReportMetric(float64(ton)/float64(toff), "x")
+		})
+	}
+}
+
+// A call stopped by its limits has the outcome of its error class, fuel
+// or timeout, and the limit is counted among the denials.
+func TestTelemetry_LimitOutcomes(t *testing.T) {
+	ctx := context.Background()
+	loop := wasmgen.Plugin(handler("spin", wasmgen.Cat(wasmgen.Loop, wasmgen.I32Const(512)))).Bytes()
+	for _, tt := range []struct{ limit, outcome, resource string }{
+		{"fuel = 100000", runtime.OutcomeFuel, "fuel"},
+		{`timeout = "100ms"`, runtime.OutcomeTimeout, "timeout"},
+	} {
+		t.Run(tt.outcome, func(t *testing.T) {
+			cfg, tel := newTelemetry(t, runtime.NewConfig())
+			e := newRuntime(t, cfg)
+			p, err := e.rt.Load(ctx, writePlugin(t, basicManifest+"\n[limits]\n"+tt.limit+"\n", loop))
+			require.NoError(t, err)
+			defer p.Close(ctx)
+			_, err = p.Call(ctx, "spin", nil)
+			require.Error(t, err)
+			spans := tel.ended("vitte.call")
+			require.Len(t, spans, 1)
+			assert.Equal(t, tt.outcome, a(spans[0])[runtime.AttrOutcome].AsString())
+			if tt.outcome == runtime.OutcomeFuel {
+				assert.GreaterOrEqual(t, a(spans[0])[runtime.AttrFuel].AsInt64(), int64(100000))
+			}
+			assert.EqualValues(t, 1, tel.sum(t, "vitte.calls", runtime.AttrOutcome.String(tt.outcome), runtime.AttrHandler.String("spin")))
+			assert.EqualValues(t, 1, tel.sum(t, "vitte.denials", runtime.AttrKind.String("limit"), runtime.AttrOp.String("call")))
 		})
 	}
 }
