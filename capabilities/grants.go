@@ -201,15 +201,11 @@ func Resolve(req manifest.Capabilities, g Grants) (*Set, error) {
 // narrowNet returns the intersection of a requested and a granted net
 // pattern when one contains the other.
 func narrowNet(req, grant manifest.NetPattern) (manifest.NetPattern, bool) {
-	port := req.Port
-	switch {
-	case grant.Port != 0 && req.Port != 0 && grant.Port != req.Port:
+	// A pattern without a port covers ports 80 and 443: the ports both
+	// cover are those of the one with a port, if the other covers it.
+	port, ok := narrowPort(req.Port, grant.Port)
+	if !ok {
 		return manifest.NetPattern{}, false
-	case grant.Port != 0 && req.Port == 0:
-		if grant.Port != 80 && grant.Port != 443 {
-			return manifest.NetPattern{}, false
-		}
-		port = grant.Port
 	}
 	var out manifest.NetPattern
 	switch {
@@ -252,6 +248,21 @@ func narrowNet(req, grant manifest.NetPattern) (manifest.NetPattern, bool) {
 	}
 	out.Port = port
 	return out, true
+}
+
+// narrowPort returns the ports two net patterns both cover, as a pattern's
+// port: 0 for ports 80 and 443.
+func narrowPort(a, b uint16) (uint16, bool) {
+	defaultPort := func(p uint16) bool { return p == 80 || p == 443 }
+	switch {
+	case a == b:
+		return a, true
+	case a == 0 && defaultPort(b):
+		return b, true
+	case b == 0 && defaultPort(a):
+		return a, true
+	}
+	return 0, false
 }
 
 // patternsOverlap reports whether two host-call patterns can match a
