@@ -398,6 +398,8 @@ func TestNet_Failed(t *testing.T) {
 		{"body over the output limit", "get", srv.at("127.0.0.1", fmt.Sprintf("/big?n=%d", 64<<10+1)),
 			fmt.Sprintf("request to %q: response body is over the plugin's output limit of 65536 bytes", srv.at("127.0.0.1", fmt.Sprintf("/big?n=%d", 64<<10+1)))},
 		{"invalid method", "get", "GE(T " + srv.at("127.0.0.1", "/"), `invalid method "GE(T": want a token like GET or POST`},
+		{"CONNECT", "request", "CONNECT " + srv.at("127.0.0.1", "/") + "\n\n", `method "CONNECT" is not allowed: it opens a tunnel`},
+		{"connect", "request", "connect " + srv.at("127.0.0.1", "/") + "\n\n", `method "connect" is not allowed: it opens a tunnel`},
 		{"invalid URL", "get", "http://127.0.0.1:" + srv.port + "/%zz", `invalid URL "http://127.0.0.1:` + srv.port + `/%zz": invalid URL escape "%zz"`},
 		{"no host", "get", "http:///etc/passwd", `URL "http:///etc/passwd" has no host`},
 		{"invalid header name", "request", "GET " + srv.at("127.0.0.1", "/") + "\nbad name: x\n\n", `header 0: invalid name "bad name"`},
@@ -406,10 +408,14 @@ func TestNet_Failed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			hits := srv.hits.Load()
 			_, err := p.Call(ctx, tt.fn, []byte(tt.input))
 			var ge *runtime.GuestError
 			require.ErrorAs(t, err, &ge)
 			assert.Contains(t, ge.Message, tt.msg)
+			if !strings.HasPrefix(tt.name, "body") && !strings.HasPrefix(tt.name, "loop") {
+				assert.Equal(t, hits, srv.hits.Load(), "refused before anything was sent")
+			}
 			assert.NotErrorIs(t, err, runtime.ErrPermission)
 			assert.Empty(t, e.audit.take())
 			out, err := p.Call(ctx, "get", []byte(srv.at("127.0.0.1", "/next")))
