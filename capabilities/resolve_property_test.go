@@ -187,7 +187,7 @@ func TestResolve_netPortlessGrant(t *testing.T) {
 	}
 }
 
-var hostShapes = []string{"*", "a.*", "a.b.*", "a.b", "a.b.c", "a.c", "b.*", "b.x", "a"}
+var hostShapes = []string{"a.*", "a.b.*", "a.b", "a.b.c", "a.c", "b.*", "b.x", "a"}
 var hostProbes = []string{"a", "a.b", "a.b.c", "a.b.c.d", "a.c", "a.x", "b", "b.x", "b.x.y", "c"}
 
 func TestResolve_hostCallsInsideRequestAndGrant(t *testing.T) {
@@ -310,4 +310,32 @@ func TestResolve_fsInsideRequestAndGrant(t *testing.T) {
 			require.Equal(t, want, s.Mounts, "request %v, grant %v", req, grant)
 		}
 	}
+}
+
+func TestResolve_invalidGrants(t *testing.T) {
+	req := manifest.Capabilities{Env: []string{"LANG"}, Host: []string{"studio.*"}, Net: []string{"10.0.0.1"}}
+	for _, tc := range []struct {
+		name     string
+		grants   capabilities.Grants
+		expected string
+	}{
+		{"env pattern", capabilities.NewGrants().WithEnv("*"), `granted env: invalid environment variable name "*"`},
+		{"env assignment", capabilities.NewGrants().WithEnv("LANG=fr"), `granted env: invalid environment variable name "LANG=fr"`},
+		{"empty env", capabilities.NewGrants().WithEnv(""), `granted env: invalid environment variable name ""`},
+		{"host call star", capabilities.NewGrants().WithHostCall("*"), `granted host call: "*" would allow every host call`},
+		{"host call case", capabilities.NewGrants().WithHostCall("Studio.*"), `granted host call: invalid host-call pattern "Studio.*": must be lower-case`},
+		{"every address", capabilities.NewGrants().WithNet("0.0.0.0/0"), `granted net: invalid net pattern "0.0.0.0/0": 0.0.0.0/0 is too wide`},
+		{"this host", capabilities.NewGrants().WithNet("0.0.0.0:8080"), `granted net: invalid net pattern "0.0.0.0:8080": 0.0.0.0 is not a destination`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := capabilities.Resolve(req, tc.grants)
+			require.ErrorContains(t, err, tc.expected)
+		})
+	}
+	// Deny rules may be as wide as they like.
+	s, err := capabilities.Resolve(req, capabilities.NewGrants().WithNet("10.0.0.1").WithoutNet("0.0.0.0/0"))
+	require.NoError(t, err)
+	ok, rule := s.AllowNet("10.0.0.1", 80)
+	require.False(t, ok)
+	require.Equal(t, "denied by 0.0.0.0/0", rule)
 }

@@ -325,6 +325,22 @@ func TestNet_Refused(t *testing.T) {
 			next: other.at("127.0.0.1", "/next"),
 		},
 		{
+			// The audit's escape: a grant without a port means 80 and 443,
+			// and a manifest asking for another port does not widen it.
+			name:   "portless grant, port in the request",
+			net:    []string{granted, "127.0.0.1:" + other.port},
+			grants: []string{granted, "127.0.0.1"},
+			input:  other.at("127.0.0.1", "/"), resource: other.at("127.0.0.1", "/"),
+			rule: "no net grant matches",
+		},
+		{
+			name:   "portless CIDR grant, port in the request",
+			net:    []string{granted, "127.0.0.1:" + other.port},
+			grants: []string{granted, "127.0.0.0/8"},
+			input:  other.at("127.0.0.1", "/"), resource: other.at("127.0.0.1", "/"),
+			rule: "no net grant matches",
+		},
+		{
 			name:  "password redacted",
 			net:   []string{granted},
 			input: "http://user:secret@evil.test:" + srv.port + "/", resource: "http://user:xxxxx@evil.test:" + srv.port + "/",
