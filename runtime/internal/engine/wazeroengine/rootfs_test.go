@@ -247,6 +247,65 @@ func TestRootFS_escapes(t *testing.T) {
 			denials:  []denial{{"symlink", "/data/sub/mine", "symlink target escapes mount /data"}},
 		},
 		{
+			// Issue 18, finding 7: L3 -> sub/.. and L4 -> L3/.. stay inside
+			// lexically; L4's real target is the mount's parent.
+			name: "symlink chain L3 -> sub/.., L4 -> L3/..",
+			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
+				if errno := fsys.Symlink("sub/..", "L3"); errno != 0 {
+					return errno
+				}
+				return fsys.Symlink("L3/..", "L4")
+			},
+			expected: experimentalsys.EACCES,
+			denials:  []denial{{"symlink", "/data/L3", "symlink target has .. in mount /data"}},
+		},
+		{
+			name: "symlink L4 -> L3/.. through a link without ..",
+			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
+				if errno := fsys.Symlink("sub", "L3"); errno != 0 {
+					return errno
+				}
+				return fsys.Symlink("L3/..", "L4")
+			},
+			expected: experimentalsys.EACCES,
+			denials:  []denial{{"symlink", "/data/L4", "symlink target has .. in mount /data"}},
+		},
+		{
+			// Inside today, but renaming sub/a to a would make it climb out.
+			name: "symlink with .. that stays inside",
+			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
+				if errno := fsys.Mkdir("sub/a", 0o755); errno != 0 {
+					return errno
+				}
+				return fsys.Symlink("../../hello.txt", "sub/a/up")
+			},
+			expected: experimentalsys.EACCES,
+			denials:  []denial{{"symlink", "/data/sub/a/up", "symlink target has .. in mount /data"}},
+		},
+		{
+			// A link with .. placed by the host: inside at sub/up, out at up.
+			name: "rename a link with .. to another directory",
+			with: func(tr fsTree, fsys *rootFS) experimentalsys.Errno {
+				if err := os.Symlink("../hello.txt", filepath.Join(tr.data, "sub", "up")); err != nil {
+					return experimentalsys.EIO
+				}
+				return fsys.Rename("sub/up", "up")
+			},
+			expected: experimentalsys.EACCES,
+			denials:  []denial{{"rename", "/data/sub/up", "symlink target escapes mount /data"}},
+		},
+		{
+			name: "hard link a link with .. into another directory",
+			with: func(tr fsTree, fsys *rootFS) experimentalsys.Errno {
+				if err := os.Symlink("../hello.txt", filepath.Join(tr.data, "sub", "up")); err != nil {
+					return experimentalsys.EIO
+				}
+				return fsys.Link("sub/up", "up")
+			},
+			expected: experimentalsys.EACCES,
+			denials:  []denial{{"link", "/data/sub/up", "symlink target escapes mount /data"}},
+		},
+		{
 			name: "symlink through an outside link then open",
 			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
 				// Lexically inside, so it is created; os.Root refuses to
@@ -581,7 +640,7 @@ func TestRootFS_allowed(t *testing.T) {
 	require.Zero(t, fsys.Rename("new.txt", "dir/moved.txt"))
 	require.Zero(t, fsys.Link("dir/moved.txt", "hard.txt"))
 	require.Zero(t, fsys.Symlink("moved.txt", "dir/soft"))
-	require.Zero(t, fsys.Symlink("../hello.txt", "dir/up"))
+	require.Zero(t, fsys.Symlink("soft", "dir/up")) // a link to a link
 	s, errno = readAll(fsys, "dir/up")
 	require.Zero(t, errno)
 	assert.Equal(t, "hello", s)
