@@ -541,3 +541,26 @@ func fsProbeFixtures(t *testing.T) []string {
 	}
 	return slices.Clip(names)
 }
+
+// TestFS_OverlappingMountsWarn: a host folder granted read-only at one
+// guest path and read-write at another is logged at load: the read-only
+// mount is writable through the other.
+func TestFS_OverlappingMountsWarn(t *testing.T) {
+	tmp := loadFSProbeTree(t)
+	e := newRuntime(t, runtime.NewConfig())
+	data := filepath.Join(tmp, "data")
+	p, err := e.rt.LoadWithConfig(context.Background(), fixture("fs-probe"), runtime.NewLoadConfig().WithGrants(
+		capabilities.NewGrants().WithDir("/data", data, manifest.ReadWrite).WithDir("/ro", data, manifest.ReadWrite)))
+	require.NoError(t, err)
+	defer p.Close(context.Background())
+	logs := e.logs.String()
+	assert.Contains(t, logs, "level=WARN msg=\"overlapping mounts with different modes\"")
+	assert.Contains(t, logs, "fs /ro (ro) and fs /data (rw) share host files ("+data+" and "+data+"): what /ro shows read-only is writable through /data")
+	assert.Equal(t, guestEACCES, (&fsHost{p: p}).call(t, "write", "/ro/x.txt\nx"), "/ro stays read-only itself")
+
+	e2 := newRuntime(t, runtime.NewConfig())
+	p2, err := e2.rt.LoadWithConfig(context.Background(), fixture("fs-probe"), runtime.NewLoadConfig().WithGrants(grantBoth(data, filepath.Join(tmp, "ro"))))
+	require.NoError(t, err)
+	defer p2.Close(context.Background())
+	assert.NotContains(t, e2.logs.String(), "overlapping mounts")
+}
