@@ -206,3 +206,34 @@ func TestFS_RawWASI_LinkFollow(t *testing.T) {
 	assert.Empty(t, h.audit.take())
 	h.checkUntouched(t)
 }
+
+// TestFS_RawWASI_DotDotThroughLink: a ".." after a link inside the mount is
+// the parent of where the link leads, as on Linux, not the link's own
+// directory (what wazero's lexical cleaning gave); a ".." that climbs above
+// the mount lexically is refused before any mount sees it, even when the
+// real resolution would stay inside (a known limit, docs/security.md).
+func TestFS_RawWASI_DotDotThroughLink(t *testing.T) {
+	h := loadWASIProbe(t)
+	require.NoError(t, os.MkdirAll(filepath.Join(h.data, "a", "b"), 0o755))
+	require.NoError(t, os.Symlink("a/b", filepath.Join(h.data, "l")))
+	t.Cleanup(func() {
+		_ = os.Remove(filepath.Join(h.data, "l"))
+		_ = os.RemoveAll(filepath.Join(h.data, "a"))
+	})
+	errno := func(fn, in string) uint32 { return binary.LittleEndian.Uint32([]byte(h.call(t, fn, in))) }
+	assert.Equal(t, uint32(errnoSuccess), errno("stat", "l/../b"), "a/b")
+	assert.Equal(t, uint32(errnoNOENT), errno("stat", "l/../hello.txt"), "a/hello.txt")
+	assert.Equal(t, uint32(errnoSuccess), errno("mkdir", "l/../c"))
+	fi, err := os.Stat(filepath.Join(h.data, "a", "c"))
+	require.NoError(t, err, "created in a, not in the mount's root")
+	assert.True(t, fi.IsDir())
+	assert.Empty(t, h.audit.take())
+
+	assert.Equal(t, uint32(errnoACCES), errno("stat", "l/../.."))
+	var seen []capabilities.Event
+	for _, ev := range h.audit.take() {
+		seen = append(seen, capabilities.Event{Op: ev.Op, Resource: ev.Resource, Rule: ev.Rule})
+	}
+	assert.Equal(t, []capabilities.Event{*fsEvent("stat", "/data/l/../..", ruleEscapesData)}, seen)
+	h.checkUntouched(t)
+}

@@ -46,7 +46,8 @@ import (
 //
 //   - a path that escapes its mount: "..", an absolute path, a symbolic link
 //     pointing out (os.Root refuses to follow it), a symbolic link the guest
-//     would create with a target leaving the mount;
+//     would create with an absolute target or one with ".." (see Symlink),
+//     or would move, with such a target, to another directory;
 //   - anything that would change a read-only mount: an open for writing,
 //     creating, truncating or appending, and mkdir, rmdir, unlink, rename,
 //     link, symlink, chmod, utimens, truncate, write.

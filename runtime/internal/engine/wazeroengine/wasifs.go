@@ -57,9 +57,16 @@ import (
 //     or EACCES when one side is outside every mount, and the refusal is
 //     reported.
 //
-// The decision to refuse stays wazero's (or the mount's); a wrapper only
-// changes the errno of a refusal, never turns a refusal into a success,
-// nor a success into a refusal.
+// After the call, the decision to refuse stays wazero's (or the mount's); a
+// wrapper only changes the errno of a refusal, never turns a refusal into
+// a success, nor a success into a refusal.
+//
+// Before the call, a wrapper refuses what no mount can name the same way in
+// every function (invalidPath: a NUL byte, invalid UTF-8), and keeps the
+// paths as the guest sent them, with path_link's LOOKUP_SYMLINK_FOLLOW,
+// for the mounts (pathCall, rootFS.resolve): wazero cleans "." and ".."
+// lexically and ignores that flag. fd_prestat_get and fd_prestat_dir_name
+// are wrapped to answer EBADF for stdin, stdout and stderr (wrapPrestat).
 //
 // To name the path in the report, an instance's preopened directories are
 // known by descriptor (3, 4, ... in mount order, then the denyFS); fd_close
