@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,6 +108,14 @@ type wasiPathFunc struct {
 	follow int
 }
 
+// arg is the i-th of the paths, then of the targets.
+func (pf *wasiPathFunc) arg(i int) pathArg {
+	if i < len(pf.paths) {
+		return pf.paths[i]
+	}
+	return pf.target[i-len(pf.paths)]
+}
+
 // wasiPathFuncs are the WASI functions that resolve a path with atPath.
 // TestWASIPathFuncs checks the indices against wazero's parameter names.
 var wasiPathFuncs = map[string]wasiPathFunc{
@@ -193,7 +200,8 @@ func wrapPathFunc(orig api.GoModuleFunction, pf wasiPathFunc, reg *fsInstances) 
 		// answers EFAULT.
 		var raw []string
 		if mem := mod.Memory(); mem != nil {
-			for _, a := range slices.Concat(pf.paths, pf.target) {
+			for i := range len(pf.paths) + len(pf.target) {
+				a := pf.arg(i)
 				b, ok := mem.Read(uint32(params[a.ptr]), uint32(params[a.len]))
 				if !ok {
 					break
