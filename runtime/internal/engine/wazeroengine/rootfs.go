@@ -562,7 +562,7 @@ func (r *rootFS) Rename(from, to string) experimentalsys.Errno {
 	if from == to {
 		return 0
 	}
-	if rule := r.movesLink(from, to); rule != "" {
+	if rule := r.movesLink(from, to, false); rule != "" {
 		return r.deny("rename", from, rule, experimentalsys.EACCES)
 	}
 	err := r.root.Rename(from, to)
@@ -635,7 +635,8 @@ func (r *rootFS) Unlink(p string) experimentalsys.Errno {
 // LOOKUP_SYMLINK_FOLLOW (linkat's AT_SYMLINK_FOLLOW) a final link in
 // oldPath is followed, in the root, first: a link pointing out is refused
 // as any path escaping the mount; without it, a link is hard-linked
-// itself, unless movesLink refuses it.
+// itself, unless its target is one the guest could not create (movesLink):
+// no new name for a link leading out.
 func (r *rootFS) Link(oldPath, newPath string) experimentalsys.Errno {
 	if r.readOnly {
 		return r.denyReadOnly("link", newPath)
@@ -653,7 +654,7 @@ func (r *rootFS) Link(oldPath, newPath string) experimentalsys.Errno {
 	if errno != 0 {
 		return errno
 	}
-	if rule := r.movesLink(oldPath, newPath); rule != "" {
+	if rule := r.movesLink(oldPath, newPath, true); rule != "" {
 		return r.deny("link", oldPath, rule, experimentalsys.EACCES)
 	}
 	err := r.root.Link(oldPath, newPath)
@@ -716,13 +717,14 @@ func (r *rootFS) targetRule(target, link string) string {
 // on this host ("/", and "\\" on Windows).
 func isSeparator(c rune) bool { return c == '/' || c == filepath.Separator }
 
-// movesLink reports the rule refusing to rename or hard-link the entry at
-// from to to: a symbolic link whose target the guest could not create
-// (absolute, or with ".."), moved to another directory, where its target
-// would lead somewhere else. A link staying in its directory keeps its
-// meaning.
-func (r *rootFS) movesLink(from, to string) string {
-	if path.Dir(path.Clean(from)) == path.Dir(path.Clean(to)) {
+// movesLink reports the rule refusing to rename (or, with link, to
+// hard-link) the entry at from to to: a symbolic link whose target the
+// guest could not create (absolute, or with ".."). A hard link is a new
+// name for such a link, wherever it is; a rename into another directory
+// makes its target lead somewhere else. Renamed within its directory, a
+// link keeps its meaning.
+func (r *rootFS) movesLink(from, to string, link bool) string {
+	if !link && path.Dir(path.Clean(from)) == path.Dir(path.Clean(to)) {
 		return ""
 	}
 	fi, err := r.root.Lstat(from)
