@@ -91,7 +91,12 @@ func (r *Runtime) hostFunc(name string) (HostFunc, bool) {
 }
 
 // Close unloads every plugin still loaded (running on-unload) and frees the
-// engine.
+// engine. The plugins close in parallel, each as Plugin.Close does: when
+// ctx ends, the calls still in flight are cancelled (they fail with
+// ErrCanceled wrapping ErrClosed) and the on-unload hooks not yet run are
+// skipped, so that Close returns soon after ctx ends, its error then
+// wrapping ctx.Err(), joined with any other error. Everything is freed in
+// every case. A second Close returns nil.
 func (r *Runtime) Close(ctx context.Context) error {
 	r.mu.Lock()
 	if r.closed {
@@ -104,11 +109,14 @@ func (r *Runtime) Close(ctx context.Context) error {
 		plugins = append(plugins, p)
 	}
 	r.mu.Unlock()
-	var errs []error
-	for _, p := range plugins {
-		errs = append(errs, p.Close(ctx))
+	errs := make([]error, len(plugins)+1)
+	var wg sync.WaitGroup
+	for i, p := range plugins {
+		wg.Go(func() { errs[i] = p.Close(ctx) })
 	}
-	errs = append(errs, r.engine.Close(ctx))
+	wg.Wait()
+	// Freeing must not depend on ctx: it is done whatever ctx says.
+	errs[len(plugins)] = r.engine.Close(context.WithoutCancel(ctx))
 	return errors.Join(errs...)
 }
 
