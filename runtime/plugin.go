@@ -54,9 +54,9 @@ type Plugin struct {
 	// while calls are in flight: they stop at their next fuel check
 	// (outOfFuel), sleep or waiting host function, and fail with
 	// ErrCanceled (wrapping ErrClosed).
-	abort       context.Context
-	stopCalls   context.CancelCauseFunc
-	aborted     atomic.Bool
+	abort     context.Context
+	stopCalls context.CancelCauseFunc
+	aborted   atomic.Bool
 
 	breaker breaker // quarantine.go
 }
