@@ -255,8 +255,8 @@ type hostResult struct {
 }
 
 // runHostFunc runs the application's host function fn for the call st,
-// with a context bounded by the call's deadline (and cancelled when the
-// caller's context ends or the plugin's Close cancels its calls).
+// with the caller's context bounded by the call's deadline (and
+// cancelled if the plugin's Close cancels its calls).
 //
 // fn runs in a goroutine of its own, so that one that ignores its
 // context cannot hold the call past its deadline: once the context is
@@ -272,7 +272,10 @@ func (p *Plugin) runHostFunc(ctx context.Context, st *callState, name string, fn
 	}
 	// The caller's context, not ctx: ctx lives in the instance and is
 	// reused by its next call, and fn may outlive this one.
-	hctx, cancel := st.bounded(parent)
+	hctx, cancel := parent, context.CancelFunc(func() {})
+	if d := st.start(); !d.IsZero() {
+		hctx, cancel = context.WithDeadline(parent, d)
+	}
 	defer cancel()
 	done := make(chan hostResult, 1)
 	go func() {
@@ -285,16 +288,25 @@ func (p *Plugin) runHostFunc(ctx context.Context, st *callState, name string, fn
 		}()
 		r.out, r.err = fn(hctx, payload)
 	}()
+	// The plugin's Close may cancel its calls in flight (p.abort): waited
+	// for here rather than merged into hctx, which would cost a context
+	// and a registration more on every host call.
 	select {
 	case r := <-done:
-		if hctx.Err() == nil {
+		if hctx.Err() == nil && !p.aborted.Load() {
 			return r.out, r.err
 		}
 	case <-hctx.Done():
+	case <-p.abort.Done():
 	}
+	cause := context.Cause(p.abort)
+	if cause == nil {
+		cause = context.Cause(hctx)
+	}
+	cancel() // fn sees its context done, if it looks
 	p.logger.Warn("host function still running at the call's deadline or cancellation: the call is stopped",
-		slog.String("host_call", name), slog.String("function", st.fn), slog.Any("cause", context.Cause(hctx)))
-	return nil, &hostInterrupted{fmt.Errorf("%w: host call %q: %w", engine.ErrInterrupted, name, context.Cause(hctx))}
+		slog.String("host_call", name), slog.String("function", st.fn), slog.Any("cause", cause))
+	return nil, &hostInterrupted{fmt.Errorf("%w: host call %q: %w", engine.ErrInterrupted, name, cause)}
 }
 
 // hostInterrupted is runHostFunc's error when the call must stop, told

@@ -413,3 +413,33 @@ func TestHostFunctions_RefusedInsideRealloc(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHostCall measures a call whose handler makes one host.call
+// (hello-c's call-host reaching an application function that echoes),
+// next to a call of echo, its baseline in the same run: the ratio is what
+// a host call adds.
+func BenchmarkHostCall(b *testing.B) {
+	ctx := context.Background()
+	e := newRuntime(b, runtime.NewConfig().WithInstances(1))
+	e.rt.RegisterHostFunc("test.echo", func(_ context.Context, payload []byte) ([]byte, error) { return payload, nil })
+	p, err := e.rt.LoadWithConfig(ctx, fixture("hello-c"), testGrants)
+	require.NoError(b, err)
+	var base float64
+	for _, bc := range []struct{ fn, in string }{{"echo", "test.echo"}, {"call-host", "test.echo"}} {
+		b.Run(bc.fn, func(b *testing.B) {
+			in := []byte(bc.in)
+			dst := make([]byte, 0, 64)
+			for b.Loop() {
+				if _, err := p.AppendCall(ctx, dst[:0], bc.fn, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			if bc.fn == "echo" {
+				base = ns
+			} else if base > 0 {
+				b.ReportMetric(ns/base, "x-echo")
+			}
+		})
+	}
+}
