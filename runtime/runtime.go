@@ -16,7 +16,16 @@ import (
 // HostFunc is a function the application provides to plugins under a
 // dotted name ("compiler.ast"). A plugin reaches it through host.call,
 // with a payload of bytes; the returned bytes, or the error's message, go
-// back to the plugin. ctx is the plugin call's context.
+// back to the plugin.
+//
+// ctx is the plugin call's context with the call's deadline
+// (limits.timeout). A HostFunc should return when ctx is done: the call
+// does not wait for it. Once ctx is done (the deadline passed, the caller
+// cancelled, or the plugin's Close cancelled its calls), the call fails
+// with ErrTimeout or ErrCanceled whatever the function returns, the guest
+// runs no further, and a function still running goes on in its own
+// goroutine, its result dropped. It runs in a goroutine of its own in
+// every case; payload is its own copy.
 type HostFunc func(ctx context.Context, payload []byte) ([]byte, error)
 
 // Runtime loads and runs plugins. It is safe for concurrent use. Create it
