@@ -316,6 +316,37 @@ func TestRuntime_ClosesPluginsInParallel(t *testing.T) {
 	assert.Equal(t, map[string]string{"a": "other closing", "b": "other closing"}, outs)
 }
 
+// Plugin.Close(ctx) cancels its calls in flight when ctx ends, as
+// Runtime.Close does, and returns ctx's error.
+func TestPlugin_CloseCancelsCallsInFlight(t *testing.T) {
+	for _, eng := range runtime.Engines() {
+		for _, fn := range []string{"loop", "sleep"} {
+			t.Run(string(eng)+"/"+fn, func(t *testing.T) {
+				ctx := context.Background()
+				e := newRuntimeOn(t, eng, runtime.NewConfig().WithInstances(1))
+				p, err := e.rt.Load(ctx, fixture("hostile")) // limits.timeout 30s
+				require.NoError(t, err)
+				done := make(chan error, 1)
+				go func() {
+					_, err := p.Call(ctx, fn, nil)
+					done <- err
+				}()
+				require.Eventually(t, func() bool { return p.Stats().Idle == 0 }, fallback, time.Millisecond)
+				cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+				defer cancel()
+				closeErr := p.Close(cctx)
+				require.ErrorIs(t, closeErr, context.DeadlineExceeded)
+				assert.EqualError(t, closeErr, `unload plugin "hostile": context deadline exceeded`)
+				err = <-done
+				assert.ErrorIs(t, err, runtime.ErrCanceled)
+				assert.ErrorIs(t, err, runtime.ErrClosed)
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+				assert.Equal(t, closeErr, p.Close(ctx), "a second Close returns the first's result")
+			})
+		}
+	}
+}
+
 // Reloadable.Close honours its context as Plugin.Close does.
 func TestReloadable_CloseCancelsCallsInFlight(t *testing.T) {
 	for _, eng := range runtime.Engines() {
