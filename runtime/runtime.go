@@ -17,7 +17,16 @@ import (
 // HostFunc is a function the application provides to plugins under a
 // dotted name ("compiler.ast"). A plugin reaches it through host.call,
 // with a payload of bytes; the returned bytes, or the error's message, go
-// back to the plugin. ctx is the plugin call's context.
+// back to the plugin.
+//
+// ctx is the plugin call's context with the call's deadline
+// (limits.timeout). A HostFunc should return when ctx is done: the call
+// does not wait for it. Once ctx is done (the deadline passed, the caller
+// cancelled, or the plugin's Close cancelled its calls), the call fails
+// with ErrTimeout or ErrCanceled whatever the function returns, the guest
+// runs no further, and a function still running goes on in its own
+// goroutine, its result dropped. It runs in a goroutine of its own in
+// every case; payload is its own copy.
 type HostFunc func(ctx context.Context, payload []byte) ([]byte, error)
 
 // Runtime loads and runs plugins. It is safe for concurrent use. Create it
@@ -98,7 +107,12 @@ func (r *Runtime) hostFunc(name string) (HostFunc, bool) {
 }
 
 // Close unloads every plugin still loaded (running on-unload) and frees the
-// engine.
+// engine. The plugins close in parallel, each as Plugin.Close does: when
+// ctx ends, the calls still in flight are cancelled (they fail with
+// ErrCanceled wrapping ErrClosed) and the on-unload hooks not yet run are
+// skipped, so that Close returns soon after ctx ends, its error then
+// wrapping ctx.Err(), joined with any other error. Everything is freed in
+// every case. A second Close returns nil.
 func (r *Runtime) Close(ctx context.Context) error {
 	r.mu.Lock()
 	if r.closed {
@@ -111,11 +125,14 @@ func (r *Runtime) Close(ctx context.Context) error {
 		plugins = append(plugins, p)
 	}
 	r.mu.Unlock()
-	var errs []error
-	for _, p := range plugins {
-		errs = append(errs, p.Close(ctx))
+	errs := make([]error, len(plugins)+1)
+	var wg sync.WaitGroup
+	for i, p := range plugins {
+		wg.Go(func() { errs[i] = p.Close(ctx) })
 	}
-	errs = append(errs, r.engine.Close(ctx))
+	wg.Wait()
+	// Freeing must not depend on ctx: it is done whatever ctx says.
+	errs[len(plugins)] = r.engine.Close(context.WithoutCancel(ctx))
 	return errors.Join(errs...)
 }
 
