@@ -224,3 +224,24 @@ func TestLoad_ErrorSentinelsKeepTheirCauses(t *testing.T) {
 	assert.ErrorIs(t, err, runtime.ErrContract)
 	assert.Equal(t, fmt.Sprint(err), err.Error())
 }
+
+func TestCall_NewInstanceErrorSentinel(t *testing.T) {
+	// A call that needs a new instance whose granted folder is gone fails
+	// with ErrGrants, as Load would.
+	ctx := context.Background()
+	mod := wasmgen.Plugin(handler("h", wasmgen.I32Const(512)), handler("trap", wasmgen.Unreachable)).Bytes()
+	data := t.TempDir()
+	e := newRuntime(t, runtime.NewConfig())
+	p, err := e.rt.LoadWithConfig(ctx, writePlugin(t, basicManifest+"[capabilities]\nfs = [{ path = \"/data\", mode = \"ro\" }]\n", mod),
+		runtime.NewLoadConfig().WithGrants(capabilities.NewGrants().WithDir("/data", data, manifest.ReadOnly)))
+	require.NoError(t, err)
+	defer p.Close(ctx)
+	require.NoError(t, os.Remove(data))
+	_, err = p.Call(ctx, "trap", nil) // the instance is discarded
+	require.ErrorIs(t, err, runtime.ErrTrap)
+	_, err = p.Call(ctx, "h", nil)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, runtime.ErrGrants)
+	assert.Len(t, matched(err), 1, "%v matches %v", err, matched(err))
+	assert.ErrorContains(t, err, "new instance: mount /data")
+}
