@@ -56,7 +56,8 @@ func IsPackage(path string) bool {
 //  5. instantiate it, run _initialize, then on-load.
 //
 // An error names the plugin and the step: load plugin "hello": module
-// hello.wasm: ...
+// hello.wasm: ...; it matches one sentinel (ErrManifest, ErrModule, ...:
+// see the package documentation, "Errors").
 func (r *Runtime) LoadWithConfig(ctx context.Context, path string, lc LoadConfig) (*Plugin, error) {
 	if IsPackage(path) {
 		pkg, err := vitplug.OpenFile(path, vitplug.Limits{})

@@ -111,6 +111,10 @@ func newRoot(e *env) *cobra.Command {
 that run in a sandbox and touch only what their plugin.toml asked for and
 the user granted.
 
+A plugin's [limits] are lowered, with a warning, to the ceilings
+--max-memory (default 512MiB), --max-timeout (5m) and --max-output (64MiB);
+a manifest can only lower them.
+
 Exit status: 0 success, 1 plugin or runtime error, 2 usage error,
 3 verification failed, 4 permission denied.`,
 		SilenceUsage:  true,
