@@ -65,6 +65,10 @@ func TestLoad_ErrorSentinels(t *testing.T) {
 	guestErr.Data = append([]byte{1, 0, 0, 0, 88, 2, 0, 0, 4, 0, 0, 0}, make([]byte, 76)...)
 	guestErr.Data = append(guestErr.Data, "oops"...)
 	guestErr.DataOffset = 512
+	// A module importing WASI: both engines open its mounts at
+	// instantiation (wasmtime serves WASI only to modules that import it).
+	withWASI := wasmgen.Plugin(handler("h", okResult))
+	withWASI.Imports = []wasmgen.Import{fdWrite}
 	badTag := onLoad(wasmgen.I32Const(512))
 	badTag.Data, badTag.DataOffset = []byte{7}, 512
 
@@ -111,7 +115,7 @@ func TestLoad_ErrorSentinels(t *testing.T) {
 			lc.WithGrants(capabilities.NewGrants().WithDir("/data", "relative/dir", manifest.ReadOnly)))},
 		{name: "granted folder missing", is: runtime.ErrGrants, msg: "mount /data", load: func(t *testing.T, rt *runtime.Runtime) error {
 			g := capabilities.NewGrants().WithDir("/data", filepath.Join(t.TempDir(), "gone"), manifest.ReadOnly)
-			return folder(basicManifest+"[capabilities]\nfs = [{ path = \"/data\", mode = \"ro\" }]\n", plain, lc.WithGrants(g))(t, rt)
+			return folder(basicManifest+"[capabilities]\nfs = [{ path = \"/data\", mode = \"ro\" }]\n", withWASI.Bytes(), lc.WithGrants(g))(t, rt)
 		}},
 		{name: "runtime closed", is: runtime.ErrClosed, msg: "runtime is closed", load: func(t *testing.T, rt *runtime.Runtime) error {
 			require.NoError(t, rt.Close(ctx))
@@ -198,6 +202,10 @@ func TestLoad_ErrorSentinels(t *testing.T) {
 	}
 }
 
+// fdWrite imports WASI's fd_write.
+var fdWrite = wasmgen.Import{Module: abi.WASIModule, Name: "fd_write",
+	Type: abi.FuncType{Params: []abi.ValueType{abi.I32, abi.I32, abi.I32, abi.I32}, Results: []abi.ValueType{abi.I32}}}
+
 // madeManifest is basicManifest built in Go.
 func madeManifest() *manifest.Manifest {
 	return &manifest.Manifest{
@@ -229,7 +237,9 @@ func TestCall_NewInstanceErrorSentinel(t *testing.T) {
 	// A call that needs a new instance whose granted folder is gone fails
 	// with ErrGrants, as Load would.
 	ctx := context.Background()
-	mod := wasmgen.Plugin(handler("h", wasmgen.I32Const(512)), handler("trap", wasmgen.Unreachable)).Bytes()
+	m := wasmgen.Plugin(handler("h", wasmgen.I32Const(512)), handler("trap", wasmgen.Unreachable))
+	m.Imports = []wasmgen.Import{fdWrite}
+	mod := m.Bytes()
 	data := t.TempDir()
 	e := newRuntime(t, runtime.NewConfig())
 	p, err := e.rt.LoadWithConfig(ctx, writePlugin(t, basicManifest+"[capabilities]\nfs = [{ path = \"/data\", mode = \"ro\" }]\n", mod),
