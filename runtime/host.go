@@ -9,6 +9,7 @@ import (
 	"github.com/vitte-lang/vitte-plugin/abi"
 	"github.com/vitte-lang/vitte-plugin/capabilities"
 	"github.com/vitte-lang/vitte-plugin/internal/meter"
+	"github.com/vitte-lang/vitte-plugin/manifest"
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
 )
 
@@ -207,6 +208,12 @@ func (r *Runtime) hostCall(ctx context.Context, c engine.Caller, stack []uint64)
 func (r *Runtime) dispatch(ctx context.Context, st *callState, name string, payload []byte) (out []byte, err error) {
 	p := st.inst.p
 	ev := capabilities.Event{Kind: capabilities.KindHost, Resource: name, Op: "call"}
+	if err := manifest.CheckHostCallName(name); err != nil {
+		// No grant can match it, and no application function has it.
+		ev.Rule = "invalid host-call name"
+		p.deny(st, ev)
+		return nil, fmt.Errorf("permission denied: %w", err)
+	}
 	if !p.caps.AllowHostCall(name) {
 		ev.Rule = "no host grant matches"
 		if !capabilities.MatchAnyHostCall(p.ins.Manifest.Capabilities.Host, name) {

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
+	"github.com/vitte-lang/vitte-plugin/manifest"
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
 )
 
@@ -60,11 +61,17 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 
 // RegisterHostFunc makes fn available to plugins as the host call name.
 // A plugin reaches it only if its manifest's [capabilities].host patterns
-// match name. Registering a name again replaces the function. It panics if
-// name is empty or fn nil: those are programming errors.
+// match name. Registering a name again replaces the function. name is
+// written as manifests write host calls: dotted lower-case segments of
+// [a-z0-9_-], like "compiler.ast" (see manifest.CheckHostCallName). It
+// panics if name is not such a name or fn is nil: those are programming
+// errors.
 func (r *Runtime) RegisterHostFunc(name string, fn HostFunc) {
-	if name == "" || fn == nil {
+	if fn == nil {
 		panic("runtime: RegisterHostFunc needs a name and a function")
+	}
+	if err := manifest.CheckHostCallName(name); err != nil {
+		panic("runtime: RegisterHostFunc: " + err.Error())
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
