@@ -71,7 +71,9 @@ func (p *pool) get(ctx context.Context) (*instance, error) {
 				p.busy--
 				p.wakeLocked()
 				p.mu.Unlock()
-				return nil, fmt.Errorf("new instance: %w", err)
+				// Like Load's (load.go), a failure that is not the guest's
+				// is the module's or the grants'.
+				return nil, withKind(instantiateKind(err), fmt.Errorf("new instance: %w", err))
 			}
 			return inst, nil
 		}

@@ -374,11 +374,11 @@ func (r *Runtime) readVerified(path string, lc LoadConfig) (*source, error) {
 	}
 	pkg, err := vitplug.OpenFile(path, vitplug.Limits{})
 	if err != nil {
-		return nil, fmt.Errorf("load plugin from %s: %w", path, err)
+		return nil, withKind(ErrPackage, fmt.Errorf("load plugin from %s: %w", path, err))
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("load plugin from %s: %w", path, err)
+		return nil, withKind(ErrPackage, fmt.Errorf("load plugin from %s: %w", path, err))
 	}
 	return verifyPackage(pkg, "file://"+filepath.ToSlash(abs), lc)
 }
@@ -392,7 +392,7 @@ func verifyPackage(pkg *vitplug.Package, where string, lc LoadConfig) (*source, 
 		return src, fmt.Errorf("load plugin %q from %s: %w: no package verifier configured (see LoadConfig.WithPackageVerifier)", name, where, ErrUntrusted)
 	}
 	if err := lc.verify(pkg, where); err != nil {
-		return src, fmt.Errorf("load plugin %q from %s: %w", name, where, err)
+		return src, withKind(ErrUntrusted, fmt.Errorf("load plugin %q from %s: %w", name, where, err))
 	}
 	return src, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vitte-lang/vitte-plugin/capabilities"
+	"github.com/vitte-lang/vitte-plugin/manifest"
 	"github.com/vitte-lang/vitte-plugin/runtime"
 )
 
@@ -28,7 +29,9 @@ type info struct {
 	ABI          string            `json:"abi"`
 	Capabilities infoCapabilities  `json:"capabilities"`
 	Granted      infoGranted       `json:"granted"`
-	Limits       infoLimits        `json:"limits"`
+	Limits       infoLimits        `json:"limits"`           // as plugin.toml says
+	Effective    infoLimits        `json:"effective_limits"` // what the plugin gets, under the --max-* ceilings
+	Lowered      []string          `json:"lowered,omitempty"`
 	Config       map[string]string `json:"config"`
 	Dependencies map[string]string `json:"dependencies"`
 	Handlers     []infoHandler     `json:"handlers"`
@@ -109,6 +112,9 @@ func newInfo(ins *runtime.Inspection, set *capabilities.Set) *info {
 		Homepage: m.Plugin.Homepage, ABI: m.Plugin.ABI,
 		Capabilities: infoCapabilities{FS: []infoFS{}, Net: nonNil(m.Capabilities.Net), Host: nonNil(m.Capabilities.Host), Env: nonNil(m.Capabilities.Env)},
 		Limits:       infoLimits{Memory: m.Limits.Memory.String(), Timeout: m.Limits.Timeout.String(), Output: m.Limits.Output.String(), Fuel: m.Limits.Fuel},
+		Effective: infoLimits{Memory: manifest.Size(ins.Limits.Memory).String(), Timeout: ins.Limits.Timeout.String(),
+			Output: manifest.Size(ins.Limits.Output).String(), Fuel: ins.Limits.Fuel},
+		Lowered:      loweredLines(ins.Limits),
 		Config:       m.Config,
 		Dependencies: map[string]string{},
 		Handlers:     []infoHandler{},
@@ -272,11 +278,14 @@ func printInfo(w io.Writer, in *info) {
 	for _, wa := range in.Granted.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", wa)
 	}
-	fmt.Fprintf(w, "limits:       memory %s, timeout %s, output %s", in.Limits.Memory, in.Limits.Timeout, in.Limits.Output)
-	if in.Limits.Fuel > 0 {
-		fmt.Fprintf(w, ", fuel %d", in.Limits.Fuel)
+	fmt.Fprintf(w, "limits:       memory %s, timeout %s, output %s", in.Effective.Memory, in.Effective.Timeout, in.Effective.Output)
+	if in.Effective.Fuel > 0 {
+		fmt.Fprintf(w, ", fuel %d", in.Effective.Fuel)
 	}
 	fmt.Fprintln(w)
+	for _, l := range in.Lowered {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
 	if len(in.Config) > 0 {
 		fmt.Fprintln(w, "config:")
 		keys := make([]string, 0, len(in.Config))
