@@ -116,6 +116,9 @@ func (r *Runtime) hostLog(ctx context.Context, c engine.Caller, stack []uint64) 
 	if !ok {
 		return refuse(st, abi.FuncLog, fmt.Errorf("message at 0x%x, %d bytes (memory is %d bytes): %w", ptr, n, mem.Size(), abi.ErrOutOfBounds))
 	}
+	if err := st.inst.charge(ctx, meter.HostFuel(min(uint64(n), maxLogMessage))); err != nil {
+		return err
+	}
 	truncated := false
 	if len(b) > maxLogMessage {
 		b, truncated = b[:maxLogMessage], true
@@ -162,6 +165,9 @@ func (r *Runtime) hostConfigGet(ctx context.Context, c engine.Caller, stack []ui
 		return refuse(st, abi.FuncConfigGet, err)
 	}
 	v, ok := st.inst.p.config[key]
+	if err := st.inst.charge(ctx, meter.HostFuel(uint64(len(key))+uint64(len(v)))); err != nil {
+		return err
+	}
 	if !ok {
 		// CheckReturnArea made sure the area is writable.
 		return abi.WriteArea(mem, ret, abi.Area{Tag: abi.TagNone})
@@ -183,6 +189,11 @@ func (r *Runtime) hostCall(ctx context.Context, c engine.Caller, stack []uint64)
 	if err := abi.CheckReturnArea(mem, ret, abi.ResultSize); err != nil {
 		return refuse(st, abi.FuncCall, err)
 	}
+	// The sizes asked for, bounded by the limits past which lifting them
+	// fails.
+	if err := st.inst.charge(ctx, meter.HostFuel(min(uint64(nn), maxCallName)+min(uint64(pn), p.limits.output))); err != nil {
+		return err
+	}
 	name, err := abi.String(mem, "name", np, nn, maxCallName)
 	if err != nil {
 		return refuse(st, abi.FuncCall, err)
@@ -195,6 +206,9 @@ func (r *Runtime) hostCall(ctx context.Context, c engine.Caller, stack []uint64)
 	tag, body := byte(abi.TagOK), out
 	if callErr != nil {
 		tag, body = abi.TagErr, []byte(callErr.Error())
+	}
+	if err := st.inst.charge(ctx, bytesFuel(uint64(len(body)))); err != nil {
+		return err
 	}
 	if err := abi.LowerResult(ctx, mem, st.inst, ret, tag, body); err != nil {
 		return refuse(st, abi.FuncCall, err)

@@ -334,8 +334,9 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	}
 	ei, err := p.compiled.Instantiate(cctx, engine.InstanceConfig{
 		Name:          p.Name(),
-		Stdout:        p.rt.stdout,
-		Stderr:        p.rt.stderr,
+		Stdout:        &stdio{i: inst, fd: 0, name: "stdout", w: p.rt.stdout},
+		Stderr:        &stdio{i: inst, fd: 1, name: "stderr", w: p.rt.stderr},
+		Charge:        inst.charge,
 		Env:           p.env,
 		Mounts:        mounts,
 		Deterministic: p.rt.cfg.deterministic,
@@ -595,6 +596,10 @@ type callState struct {
 	// ctx is the context of the call: the caller's for a handler, one
 	// bounded by the timeout for the others.
 	ctx context.Context
+	// stdio counts the bytes written to stdout and stderr (hostwork.go);
+	// stdioRefused records that a write past the limit was audited.
+	stdio        [2]uint64
+	stdioRefused [2]bool
 }
 
 // start sets the call's deadline, if it has a timeout and no deadline
@@ -626,6 +631,9 @@ func (st *callState) reset(fn string, ctx context.Context) {
 		st.deadline = time.Time{}
 	}
 	st.denied, st.refills, st.given, st.used = false, 0, 0, 0
+	if st.stdio != [2]uint64{} || st.stdioRefused != [2]bool{} {
+		st.stdio, st.stdioRefused = [2]uint64{}, [2]bool{}
+	}
 }
 
 // expired reports whether the call ran past its deadline.
