@@ -280,3 +280,104 @@ func TestHostWork_FuelDeterministicAndProportional(t *testing.T) {
 		assert.Greater(t, f["stdout0"][1]-f["stdout0"][0], uint64(2*meter.HostCallFuel))
 	}
 }
+
+// TestHostWork_ProjectHostFunctionsCharge checks that host.log, host.call
+// and host.config-get charge their bytes, on every engine.
+func TestHostWork_ProjectHostFunctionsCharge(t *testing.T) {
+	const (
+		fnLog    = 0
+		fnCall   = 1
+		fnConfig = 2
+		nameAt   = 100 // "test.echo", then "key"
+		size     = 4096
+	)
+	logN := func(n int32) []byte {
+		return wasmgen.Cat(wasmgen.I32Const(2), wasmgen.I32Const(bufAt), wasmgen.I32Const(n), []byte{0x10, fnLog})
+	}
+	callN := func(n int32) []byte {
+		return wasmgen.Cat(wasmgen.I32Const(nameAt), wasmgen.I32Const(9), wasmgen.I32Const(bufAt), wasmgen.I32Const(n),
+			wasmgen.I32Const(600), []byte{0x10, fnCall})
+	}
+	config := wasmgen.Cat(wasmgen.I32Const(nameAt+9), wasmgen.I32Const(3), wasmgen.I32Const(600), []byte{0x10, fnConfig})
+	m := wasmgen.Plugin(
+		repeat("log", nil, logN(size)), repeat("log0", nil, logN(0)),
+		repeat("call", nil, callN(size)), repeat("call0", nil, callN(0)),
+		repeat("config", nil, config),
+	)
+	m.Imports = []wasmgen.Import{
+		{Module: abi.HostModule, Name: abi.FuncLog, Type: abi.TypeLog},
+		{Module: abi.HostModule, Name: abi.FuncCall, Type: abi.TypeCall},
+		{Module: abi.HostModule, Name: abi.FuncConfigGet, Type: abi.TypeConfigGet},
+	}
+	m.MemoryMin = (bufAt + size + 65535) / 65536
+	m.Data, m.DataOffset = []byte("test.echokey"), nameAt
+	manifest := basicManifest + "\n[capabilities]\nhost = [\"test.echo\"]\n"
+	// The config value is the one thing that changes from one run to the
+	// next: its bytes are charged.
+	fuelOn := func(eng runtime.Engine, value string) map[string]uint64 {
+		ctx := context.Background()
+		e := newRuntimeOn(t, eng, runtime.NewConfig().WithLogRate(0, 1))
+		e.rt.RegisterHostFunc("test.echo", func(_ context.Context, payload []byte) ([]byte, error) {
+			return append([]byte("echo:"), payload...), nil
+		})
+		lc := runtime.NewLoadConfig().WithGrants(capabilities.NewGrants().WithHostCall("test.echo")).WithConfigValue("key", value)
+		p, err := e.rt.LoadWithConfig(ctx, writePlugin(t, manifest, m.Bytes()), lc)
+		require.NoError(t, err)
+		out := map[string]uint64{}
+		for _, fn := range []string{"log", "log0", "call", "call0", "config"} {
+			one, two := fuelOf(t, p, fn, []byte("x")), fuelOf(t, p, fn, []byte("xx"))
+			out[fn] = two - one // one iteration
+		}
+		return out
+	}
+	var first map[string]uint64
+	for _, eng := range runtime.Engines() {
+		f := fuelOn(eng, "v") // not empty: cabi_realloc runs for both values
+		assert.Equal(t, uint64(size/meter.HostBytesPerFuel), f["log"]-f["log0"], "%s: host.log", eng)
+		// The payload, then the output: "echo:" and the payload.
+		assert.Equal(t, uint64(2*size/meter.HostBytesPerFuel), f["call"]-f["call0"], "%s: host.call", eng)
+		assert.Equal(t, uint64(size/meter.HostBytesPerFuel), fuelOn(eng, strings.Repeat("v", size+1))["config"]-f["config"], "%s: host.config-get", eng)
+		if first == nil {
+			first = f
+		} else {
+			assert.Equal(t, first, f, "%s: the same fuel as %s", eng, runtime.Engines()[0])
+		}
+	}
+}
+
+// TestHostWork_StdioLimitOnLoad: on-load has a limit of its own, and goes
+// on past it.
+func TestHostWork_StdioLimitOnLoad(t *testing.T) {
+	const mib = 1 << 20
+	onLoad := wasmgen.Func{Type: abi.TypeOnLoad, Export: abi.ExportOnLoad, Body: wasmgen.Cat(
+		iovecAt(mib), fdWrite(1), fdWrite(1), fdWrite(1), fdWrite(1), fdWrite(1), wasmgen.I32Const(512))}
+	m := wasmgen.Plugin(onLoad, repeat("stdout", iovecAt(mib), fdWrite(1)))
+	m.Imports = []wasmgen.Import{{Module: "wasi_snapshot_preview1", Name: "fd_write", Type: typeFdWrite}}
+	m.MemoryMin = (bufAt + mib) / 65536
+	eachEngine(t, func(t *testing.T, eng runtime.Engine) {
+		ctx := context.Background()
+		var events []capabilities.Event
+		var mu sync.Mutex
+		w := &countingWriter{}
+		rt, err := runtime.New(ctx, runtime.NewConfig().WithEngine(eng).WithStdout(w).WithStdioLimit(2*mib).
+			WithAuditor(func(e capabilities.Event) {
+				mu.Lock()
+				defer mu.Unlock()
+				events = append(events, e)
+			}))
+		require.NoError(t, err)
+		defer rt.Close(ctx)
+		p, err := rt.Load(ctx, writePlugin(t, basicManifest, m.Bytes()))
+		require.NoError(t, err, "on-load goes on past the limit")
+		assert.Equal(t, uint64(2*mib), w.n.Load())
+		_, err = p.Call(ctx, "stdout", []byte("xx"))
+		require.NoError(t, err)
+		assert.Equal(t, uint64(4*mib), w.n.Load(), "a call's limit is its own")
+		mu.Lock()
+		defer mu.Unlock()
+		require.Len(t, events, 1)
+		assert.Equal(t, capabilities.KindLimit, events[0].Kind)
+		assert.Equal(t, abi.ExportOnLoad, events[0].Function)
+		assert.Equal(t, "stdout limit 2097152 bytes a call: write of 1048576 bytes after 2097152 refused", events[0].Rule)
+	})
+}
