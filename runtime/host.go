@@ -59,6 +59,12 @@ func outOfFuel(ctx context.Context, c engine.Caller, _ []uint64) error {
 	if g == nil {
 		return fmt.Errorf("%w: host function out_of_fuel: no fuel counter", ErrContract)
 	}
+	if st != nil && st.inst != nil && st.inst.credit > 0 {
+		st.inst.settle() // the fuel taken ahead for host calls (hostwork.go)
+		if int64(g.Get()) >= 0 {
+			return nil
+		}
+	}
 	q := int64(fuelQuantum)
 	if st != nil && st.budget > 0 {
 		if st.given >= st.budget {

@@ -288,6 +288,7 @@ type instance struct {
 	current   *callState // the call in progress, for denials reported by the engine
 	fuel      engine.Global
 	left      int64     // the fuel counter after the last handler call; -1: unknown
+	credit    uint64    // fuel taken from the counter ahead for host calls (hostwork.go)
 	st        callState // the state of the handler call in progress
 	cctx      callCtx   // the context of the handler call in progress
 }
@@ -303,6 +304,7 @@ type instance struct {
 func (i *instance) refuel(st *callState) {
 	left := i.left
 	i.left = -1
+	i.credit = 0 // a call's credit is its own (hostwork.go)
 	q := int64(fuelQuantum)
 	if st.budget > 0 {
 		q = min(q, int64(st.budget))
@@ -317,6 +319,7 @@ func (i *instance) refuel(st *callState) {
 // spent records the fuel st used, from the counter's value after a call,
 // and keeps that value for the next call (refuel).
 func (i *instance) spent(st *callState) {
+	i.settle()
 	left := int64(i.fuel.Get())
 	st.used = uint64(max(int64(st.given)-left, 0))
 	i.left = left
