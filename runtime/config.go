@@ -126,8 +126,9 @@ func (c Config) WithStdout(w io.Writer) Config {
 	return c
 }
 
-// WithStdioLimit sets how many bytes one call, or one on-load, of a plugin
-// may write to stdout, and as many to stderr (default DefaultStdioLimit).
+// WithStdioLimit sets how many bytes one call of a plugin (on-load and
+// on-unload included, each on its own) may write to stdout, and as many
+// to stderr (default DefaultStdioLimit).
 // A write that would go past it is refused whole: the guest's fd_write
 // fails with EIO, the refusal is audited (kind "limit", resource "stdout"
 // or "stderr") once a call, and the call goes on. 0 refuses every write;

@@ -18,9 +18,9 @@ import (
 // and context (see the cost model in internal/meter's host.go and
 // RATIONALE.md "How is the work of host functions metered?").
 
-// DefaultStdioLimit is how many bytes one call, or one on-load, may write
-// to stdout, and as many to stderr, unless Config.WithStdioLimit changes
-// it.
+// DefaultStdioLimit is how many bytes one call (on-load and on-unload
+// included, each on its own) may write to stdout, and as many to stderr,
+// unless Config.WithStdioLimit changes it.
 const DefaultStdioLimit = 4 << 20
 
 // errStdioLimit is what the guest's write past the stdio limit fails with
