@@ -381,3 +381,36 @@ func TestHostWork_StdioLimitOnLoad(t *testing.T) {
 		assert.Equal(t, "stdout limit 2097152 bytes a call: write of 1048576 bytes after 2097152 refused", events[0].Rule)
 	})
 }
+
+// TestHostWork_ConcurrentInstances: each instance's WASI calls are charged
+// to its own call, however the calls of several instances interleave.
+func TestHostWork_ConcurrentInstances(t *testing.T) {
+	eachEngine(t, func(t *testing.T, eng runtime.Engine) {
+		ctx := context.Background()
+		h := newHostWork(t, eng, runtime.NewConfig().WithInstances(4).WithWarmInstances(4).WithAuditAllowed(true))
+		input := []byte("xxxxxxxxxxxxxxxx")
+		want := fuelOf(t, h.p, "random0", input)
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 25 {
+					_, err := h.p.Call(ctx, "random0", input)
+					assert.NoError(t, err)
+				}
+			}()
+		}
+		wg.Wait()
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		n := 0
+		for _, e := range h.events {
+			if e.Kind == capabilities.KindCall && e.Rule == "completed" {
+				assert.Equal(t, want, e.Fuel)
+				n++
+			}
+		}
+		assert.Equal(t, 1+8*25, n)
+	})
+}
