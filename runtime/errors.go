@@ -19,7 +19,10 @@ var (
 	ErrTimeout = errors.New("plugin timed out")
 	// ErrFuel: the call used up its fuel, the CPU budget of limits.fuel.
 	ErrFuel = errors.New("plugin ran out of fuel")
-	// ErrCanceled: the caller's context was cancelled during the call.
+	// ErrCanceled: the caller's context ended during the call, or was
+	// already done (the call does not start), or the plugin's Close
+	// cancelled the call when its own context ended (then it also wraps
+	// ErrClosed).
 	ErrCanceled = errors.New("call canceled")
 	// ErrContract: what the guest returned breaks the ABI (abi.Err* says how).
 	ErrContract = errors.New("plugin broke the ABI contract")

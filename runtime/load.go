@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -235,6 +236,9 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 		return nil, errors.Join(wrap("grants", err), compiled.Close(ctx))
 	}
 	p := newPlugin(r, ins, compiled, lim, lc, caps)
+	for _, w := range caps.MountWarnings() {
+		p.logger.WarnContext(ctx, "overlapping mounts with different modes", slog.String("warning", w))
+	}
 	for _, d := range caps.Denied {
 		kind, res, _ := strings.Cut(d, " ")
 		p.audit(capabilities.Event{Kind: capabilities.Kind(kind), Resource: res, Op: "request", Rule: "requested in plugin.toml, not granted", Function: "load"})

@@ -346,7 +346,9 @@ func (rl *Reloadable) emit(p *Plugin, e Event) {
 }
 
 // Close waits for the calls in flight, then unloads the current version.
-// Calls after Close fail with ErrClosed.
+// Calls after Close fail with ErrClosed. ctx bounds Close as it bounds
+// Plugin.Close: when it ends, the calls in flight are cancelled (they fail
+// with ErrCanceled wrapping ErrClosed), and Close's error wraps ctx.Err().
 func (rl *Reloadable) Close(ctx context.Context) error {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
@@ -355,7 +357,11 @@ func (rl *Reloadable) Close(ctx context.Context) error {
 	}
 	v := rl.cur.Load()
 	v.release()
-	<-v.drained
+	select {
+	case <-v.drained:
+	case <-ctx.Done():
+		// Plugin.Close cancels the calls still in flight and waits for them.
+	}
 	return v.p.Close(ctx)
 }
 

@@ -54,6 +54,9 @@ type infoGranted struct {
 	Host   []infoHost  `json:"host"`
 	Env    []string    `json:"env"`
 	Denied []string    `json:"denied"`
+	// Warnings: mounts that overlap with different modes
+	// (capabilities.Set.MountWarnings).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // infoHost is a requested host-call pattern and the grants that cover it.
@@ -120,6 +123,7 @@ func newInfo(ins *runtime.Inspection, set *capabilities.Set) *info {
 	for _, mt := range set.Mounts {
 		in.Granted.FS = append(in.Granted.FS, infoMount{Path: mt.Guest, Mode: string(mt.Mode), Host: mt.Host})
 	}
+	in.Granted.Warnings = set.MountWarnings()
 	for _, n := range set.Net {
 		in.Granted.Net = append(in.Granted.Net, n.String())
 	}
@@ -264,6 +268,9 @@ func printInfo(w io.Writer, in *info) {
 	}
 	for _, v := range in.Capabilities.Env {
 		fmt.Fprintf(w, "  env   %s -> %s\n", v, verdict("env "+v, "granted"))
+	}
+	for _, wa := range in.Granted.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", wa)
 	}
 	fmt.Fprintf(w, "limits:       memory %s, timeout %s, output %s", in.Limits.Memory, in.Limits.Timeout, in.Limits.Output)
 	if in.Limits.Fuel > 0 {

@@ -49,9 +49,6 @@ import (
 // IOV_MAX.
 const maxIovecs = 1024
 
-// WASI errno values used here.
-const wasiEINVAL = 28
-
 // direntSize is the size of a WASI dirent header: fd_readdir's buffer holds
 // at most one entry per direntSize bytes, plus one (wazero's bound).
 const direntSize = 24
