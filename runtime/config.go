@@ -47,6 +47,7 @@ type Config struct {
 	seed           int64
 	logRate        float64
 	logBurst       int
+	stdioLimit     uint64 // hostwork.go
 	cache          CompilationCache
 	pythonDir      string // see WithPythonDir (python.go)
 	engine         Engine
@@ -73,6 +74,7 @@ func NewConfig() Config {
 		lookupEnv:     os.LookupEnv,
 		logRate:       DefaultLogRate,
 		logBurst:      DefaultLogBurst,
+		stdioLimit:    DefaultStdioLimit,
 	}
 }
 
@@ -124,6 +126,18 @@ func (c Config) WithStdout(w io.Writer) Config {
 		w = io.Discard
 	}
 	c.stdout = w
+	return c
+}
+
+// WithStdioLimit sets how many bytes one call of a plugin (on-load and
+// on-unload included, each on its own) may write to stdout, and as many
+// to stderr (default DefaultStdioLimit).
+// A write that would go past it is refused whole: the guest's fd_write
+// fails with EIO, the refusal is audited (kind "limit", resource "stdout"
+// or "stderr") once a call, and the call goes on. 0 refuses every write;
+// math.MaxUint64 lifts the limit.
+func (c Config) WithStdioLimit(bytes uint64) Config {
+	c.stdioLimit = bytes
 	return c
 }
 

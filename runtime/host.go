@@ -63,6 +63,12 @@ func outOfFuel(ctx context.Context, c engine.Caller, _ []uint64) error {
 	if g == nil {
 		return fmt.Errorf("%w: host function out_of_fuel: no fuel counter", ErrContract)
 	}
+	if st != nil && st.inst != nil && st.inst.credit > 0 {
+		st.inst.settle() // the fuel taken ahead for host calls (hostwork.go)
+		if int64(g.Get()) >= 0 {
+			return nil
+		}
+	}
 	q := int64(fuelQuantum)
 	if st != nil && st.budget > 0 {
 		if st.given >= st.budget {
@@ -131,6 +137,9 @@ func (r *Runtime) hostLog(ctx context.Context, c engine.Caller, stack []uint64) 
 	if !ok {
 		return refuse(st, abi.FuncLog, fmt.Errorf("message at 0x%x, %d bytes (memory is %d bytes): %w", ptr, n, mem.Size(), abi.ErrOutOfBounds))
 	}
+	if err := st.inst.charge(ctx, meter.HostFuel(min(uint64(n), maxLogMessage))); err != nil {
+		return err
+	}
 	truncated := false
 	if len(b) > maxLogMessage {
 		b, truncated = b[:maxLogMessage], true
@@ -177,6 +186,9 @@ func (r *Runtime) hostConfigGet(ctx context.Context, c engine.Caller, stack []ui
 		return refuse(st, abi.FuncConfigGet, err)
 	}
 	v, ok := st.inst.p.config[key]
+	if err := st.inst.charge(ctx, meter.HostFuel(uint64(len(key))+uint64(len(v)))); err != nil {
+		return err
+	}
 	if !ok {
 		// CheckReturnArea made sure the area is writable.
 		return abi.WriteArea(mem, ret, abi.Area{Tag: abi.TagNone})
@@ -198,6 +210,11 @@ func (r *Runtime) hostCall(ctx context.Context, c engine.Caller, stack []uint64)
 	if err := abi.CheckReturnArea(mem, ret, abi.ResultSize); err != nil {
 		return refuse(st, abi.FuncCall, err)
 	}
+	// The sizes asked for, bounded by the limits past which lifting them
+	// fails.
+	if err := st.inst.charge(ctx, meter.HostFuel(min(uint64(nn), maxCallName)+min(uint64(pn), p.limits.output))); err != nil {
+		return err
+	}
 	name, err := abi.String(mem, "name", np, nn, maxCallName)
 	if err != nil {
 		return refuse(st, abi.FuncCall, err)
@@ -213,6 +230,9 @@ func (r *Runtime) hostCall(ctx context.Context, c engine.Caller, stack []uint64)
 	tag, body := byte(abi.TagOK), out
 	if callErr != nil {
 		tag, body = abi.TagErr, []byte(callErr.Error())
+	}
+	if err := st.inst.charge(ctx, bytesFuel(uint64(len(body)))); err != nil {
+		return err
 	}
 	if err := abi.LowerResult(ctx, mem, st.inst, ret, tag, body); err != nil {
 		return refuse(st, abi.FuncCall, err)

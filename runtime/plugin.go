@@ -334,6 +334,7 @@ type instance struct {
 	current   *callState // the call in progress, for denials reported by the engine
 	fuel      engine.Global
 	left      int64     // the fuel counter after the last handler call; -1: unknown
+	credit    uint64    // fuel taken from the counter ahead for host calls (hostwork.go)
 	st        callState // the state of the handler call in progress
 	cctx      callCtx   // the context of the handler call in progress
 }
@@ -349,6 +350,7 @@ type instance struct {
 func (i *instance) refuel(st *callState) {
 	left := i.left
 	i.left = -1
+	i.credit = 0 // a call's credit is its own (hostwork.go)
 	q := int64(fuelQuantum)
 	if st.budget > 0 {
 		q = min(q, int64(st.budget))
@@ -363,6 +365,7 @@ func (i *instance) refuel(st *callState) {
 // spent records the fuel st used, from the counter's value after a call,
 // and keeps that value for the next call (refuel).
 func (i *instance) spent(st *callState) {
+	i.settle()
 	left := int64(i.fuel.Get())
 	st.used = uint64(max(int64(st.given)-left, 0))
 	i.left = left
@@ -380,8 +383,9 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	}
 	ei, err := p.compiled.Instantiate(cctx, engine.InstanceConfig{
 		Name:          p.Name(),
-		Stdout:        p.rt.stdout,
-		Stderr:        p.rt.stderr,
+		Stdout:        &stdio{i: inst, fd: 0, name: "stdout", w: p.rt.stdout},
+		Stderr:        &stdio{i: inst, fd: 1, name: "stderr", w: p.rt.stderr},
+		Charge:        inst.charge,
 		Env:           p.env,
 		Mounts:        mounts,
 		Deterministic: p.rt.cfg.deterministic,
@@ -657,6 +661,10 @@ type callState struct {
 	// ctx is the context of the call: the caller's for a handler, one
 	// bounded by the timeout for the others.
 	ctx context.Context
+	// stdio counts the bytes written to stdout and stderr (hostwork.go);
+	// stdioRefused records that a write past the limit was audited.
+	stdio        [2]uint64
+	stdioRefused [2]bool
 }
 
 // start sets the call's deadline, if it has a timeout and no deadline
@@ -688,6 +696,9 @@ func (st *callState) reset(fn string, ctx context.Context) {
 		st.deadline = time.Time{}
 	}
 	st.denied, st.refills, st.given, st.used = false, 0, 0, 0
+	if st.stdio != [2]uint64{} || st.stdioRefused != [2]bool{} {
+		st.stdio, st.stdioRefused = [2]uint64{}, [2]bool{}
+	}
 }
 
 // expired reports whether the call ran past its deadline.

@@ -144,9 +144,9 @@ func (r *fsInstances) lookup(mod api.Module) *mounts {
 
 // newWASI compiles wazero's wasi_snapshot_preview1 module and builds, from
 // its functions, the one instantiated in rt, with the path functions and
-// fd_close wrapped. It returns the compiled module of the functions
+// fd_close wrapped, and every function metered (hostwork.go). It returns the compiled module of the functions
 // exported.
-func newWASI(ctx context.Context, rt wazero.Runtime, reg *fsInstances) (wazero.CompiledModule, error) {
+func newWASI(ctx context.Context, rt wazero.Runtime, reg *fsInstances, work *workInstances) (wazero.CompiledModule, error) {
 	orig, err := wasi_snapshot_preview1.NewBuilder(rt).Compile(ctx)
 	if err != nil {
 		return nil, err
@@ -165,6 +165,7 @@ func newWASI(ctx context.Context, rt wazero.Runtime, reg *fsInstances) (wazero.C
 		} else if name == "fd_prestat_get" || name == "fd_prestat_dir_name" {
 			fn = wrapPrestat(fn)
 		}
+		fn = wrapWork(name, fn, work) // outermost: charged before anything is done
 		b.NewFunctionBuilder().
 			WithGoModuleFunction(fn, def.ParamTypes(), def.ResultTypes()).
 			WithName(name).

@@ -40,6 +40,7 @@ type eng struct {
 	compiled map[[sha256.Size]byte]*compiled // open modules, by SHA-256
 	wasi     map[string]abi.FuncType
 	fs       *fsInstances
+	work     *workInstances
 }
 
 // New creates an engine.
@@ -49,11 +50,11 @@ func New(ctx context.Context, opts Options) (engine.Engine, error) {
 		cfg = cfg.WithCompilationCache(opts.Cache.CompilationCache)
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
-	e := &eng{rt: rt, cache: opts.Cache, compiled: map[[sha256.Size]byte]*compiled{}, wasi: map[string]abi.FuncType{}, fs: &fsInstances{}}
+	e := &eng{rt: rt, cache: opts.Cache, compiled: map[[sha256.Size]byte]*compiled{}, wasi: map[string]abi.FuncType{}, fs: &fsInstances{}, work: &workInstances{}}
 	fail := func(err error) (engine.Engine, error) {
 		return nil, errors.Join(err, rt.Close(ctx))
 	}
-	cm, err := newWASI(ctx, rt, e.fs) // wazero's, with file system refusals reported
+	cm, err := newWASI(ctx, rt, e.fs, e.work) // wazero's, metered, with file system refusals reported
 	if err != nil {
 		return fail(fmt.Errorf("instantiate WASI: %w", err))
 	}
@@ -252,15 +253,18 @@ func (e *eng) instantiate(ctx context.Context, cm wazero.CompiledModule, fsImpor
 		return nil, mapError(ctx, err)
 	}
 	fsys.register(e.fs, mod)
+	e.work.register(mod, cfg.Charge, cfg.Env)
 	mem := mod.Memory()
 	if mem == nil {
+		e.work.forget(mod)
 		return nil, errors.Join(errors.New("module has no memory"), mod.Close(ctx))
 	}
-	return &instance{mod: mod, mem: memory{mem}, funcs: map[string]engine.Func{}}, nil
+	return &instance{mod: mod, work: e.work, mem: memory{mem}, funcs: map[string]engine.Func{}}, nil
 }
 
 type instance struct {
 	mod   api.Module
+	work  *workInstances
 	mem   memory
 	funcs map[string]engine.Func
 }
@@ -282,7 +286,10 @@ func (i *instance) Func(name string) engine.Func {
 
 func (i *instance) Global(name string) engine.Global { return global(i.mod, name) }
 
-func (i *instance) Close(ctx context.Context) error { return i.mod.Close(ctx) }
+func (i *instance) Close(ctx context.Context) error {
+	i.work.forget(i.mod)
+	return i.mod.Close(ctx)
+}
 
 type function struct{ fn api.Function }
 
