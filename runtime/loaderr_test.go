@@ -68,7 +68,7 @@ func TestLoad_ErrorSentinels(t *testing.T) {
 	// A module importing WASI: both engines open its mounts at
 	// instantiation (wasmtime serves WASI only to modules that import it).
 	withWASI := wasmgen.Plugin(handler("h", okResult))
-	withWASI.Imports = []wasmgen.Import{fdWrite}
+	withWASI.Imports = []wasmgen.Import{fdWriteImport}
 	badTag := onLoad(wasmgen.I32Const(512))
 	badTag.Data, badTag.DataOffset = []byte{7}, 512
 
@@ -202,8 +202,8 @@ func TestLoad_ErrorSentinels(t *testing.T) {
 	}
 }
 
-// fdWrite imports WASI's fd_write.
-var fdWrite = wasmgen.Import{Module: abi.WASIModule, Name: "fd_write",
+// fdWriteImport imports WASI's fd_write.
+var fdWriteImport = wasmgen.Import{Module: abi.WASIModule, Name: "fd_write",
 	Type: abi.FuncType{Params: []abi.ValueType{abi.I32, abi.I32, abi.I32, abi.I32}, Results: []abi.ValueType{abi.I32}}}
 
 // madeManifest is basicManifest built in Go.
@@ -238,7 +238,7 @@ func TestCall_NewInstanceErrorSentinel(t *testing.T) {
 	// with ErrGrants, as Load would.
 	ctx := context.Background()
 	m := wasmgen.Plugin(handler("h", wasmgen.I32Const(512)), handler("trap", wasmgen.Unreachable))
-	m.Imports = []wasmgen.Import{fdWrite}
+	m.Imports = []wasmgen.Import{fdWriteImport}
 	mod := m.Bytes()
 	data := t.TempDir()
 	e := newRuntime(t, runtime.NewConfig())
