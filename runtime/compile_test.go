@@ -217,3 +217,49 @@ func TestLoad_CompileLimitsCached(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, entries, 1, "the second load read the entry the first wrote")
 }
+
+// TestLoad_InterpreterMeters: metering works the same in wazero's
+// interpreter: a loop costs the same fuel as with the compiler, and a
+// runaway loop stops at the plugin's timeout. It runs on wazero whatever
+// testEngine says: the wasmtime engine has no interpreter.
+func TestLoad_InterpreterMeters(t *testing.T) {
+	ctx := context.Background()
+	// count: 1001 nested blocks around a loop of 100,000 iterations; spin:
+	// the same around a loop without end.
+	count := append(nestedAround(1001, []byte{
+		0x03, 0x40, 0x20, 2, 0x41, 1, 0x6a, 0x22, 2, // loop; local 2 += 1
+		0x41, 0xa0, 0x8d, 0x06, 0x49, 0x0d, 0, 0x0b, // br_if 0 (local 2 < 100000); end
+	}), wasmgen.I32Const(answerArea)...)
+	spin := append(nestedAround(1001, []byte{0x03, 0x40, 0x0c, 0, 0x0b}), wasmgen.I32Const(answerArea)...)
+	m := wasmgen.Plugin(
+		wasmgen.Func{Type: abi.TypeHandler, Export: "count", Locals: []abi.ValueType{abi.I32}, Body: count},
+		wasmgen.Func{Type: abi.TypeHandler, Export: "spin", Body: spin})
+	m.Data, m.DataOffset = answer, answerArea
+	dir := writePlugin(t, basicManifest+"[limits]\ntimeout = \"200ms\"\n", m.Bytes())
+
+	fuel := map[string]uint64{}
+	for _, l := range []runtime.CompileLimits{{}, {CompilerNesting: 2000}} {
+		rt, err := runtime.New(ctx, runtime.NewConfig().WithEngine(runtime.EngineWazero).WithCompileLimits(l))
+		require.NoError(t, err)
+		defer rt.Close(ctx)
+		p, err := rt.Load(ctx, dir)
+		require.NoError(t, err)
+		name := p.Inspection().Compiler.Name
+		before := p.Stats().Fuel
+		out, err := p.Call(ctx, "count", nil)
+		require.NoError(t, err, name)
+		assert.Equal(t, "42", string(out))
+		fuel[name] = p.Stats().Fuel - before
+		_, err = p.Call(ctx, "spin", nil)
+		require.ErrorIs(t, err, runtime.ErrTimeout, name)
+	}
+	require.Len(t, fuel, 2, "one load compiled, the other interpreted: %v", fuel)
+	assert.Equal(t, fuel["wazero compiler"], fuel["wazero interpreter"])
+	assert.Greater(t, fuel["wazero interpreter"], uint64(100_000*5))
+}
+
+// nestedAround returns n nested blocks around body.
+func nestedAround(n int, body []byte) []byte {
+	b := nested(0x02, n)
+	return append(append(b[:2*n:2*n], body...), b[2*n:]...)
+}
