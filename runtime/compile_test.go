@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -125,10 +126,12 @@ func TestLoad_CompileLimits(t *testing.T) {
 
 			var before, after goruntime.MemStats
 			goruntime.ReadMemStats(&before)
+			start := time.Now()
 			p, err := rt.Load(ctx, dir)
+			elapsed := time.Since(start)
 			goruntime.ReadMemStats(&after)
 			alloc := after.TotalAlloc - before.TotalAlloc
-			t.Logf("module of %d bytes: %d MB allocated to load it", len(tt.module), alloc>>20)
+			t.Logf("module of %d bytes: loaded or refused in %v, %d MB allocated", len(tt.module), elapsed.Round(time.Millisecond), alloc>>20)
 			if tt.refused != "" {
 				require.ErrorIs(t, err, runtime.ErrCompileLimit)
 				assert.ErrorContains(t, err, `load plugin "made": module made.wasm: function 1 at offset 0x`, "the handler, after cabi_realloc")
