@@ -56,7 +56,7 @@ type CompileLimits struct {
 	// function).
 	CompilerNestingSquares uint64
 	// CompilerBrTable is the br_table size past which a module is
-	// interpreted (default 4,096).
+	// interpreted (default 8,192).
 	CompilerBrTable uint64
 	// CompilerBrTableTargets is the number of br_table targets in a whole
 	// module past which it is interpreted (default 2^19).
@@ -67,7 +67,9 @@ type CompileLimits struct {
 // measures of the fixtures of this repository, Go programs of 3 MB
 // included, are 29 KB of function body, 43 locals, a nesting depth of 549
 // (2.8 million summed squared), a br_table of 896 targets and 67,259 in a
-// module.
+// module; those of the CPython interpreter of kind "python" (5.7 MB) 53
+// KB, 56 locals, a depth of 267 (340,000 squared), a br_table of 3,075
+// targets and 34,129 in all.
 func DefaultCompileLimits() CompileLimits {
 	return CompileLimits{
 		MaxFunctionSize:        1 << 20,
@@ -76,7 +78,7 @@ func DefaultCompileLimits() CompileLimits {
 		MaxBrTable:             65_536,
 		CompilerNesting:        1_000,
 		CompilerNestingSquares: 1 << 26,
-		CompilerBrTable:        4_096,
+		CompilerBrTable:        8_192,
 		CompilerBrTableTargets: 1 << 19,
 	}
 }

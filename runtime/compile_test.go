@@ -100,11 +100,11 @@ func TestLoad_CompileLimits(t *testing.T) {
 		{name: "br_table of 200,000 targets", module: hostile(brTable(200_000)),
 			refused: "br_table size 200000 is over the limit of 65536 (raise it with runtime.CompileLimits.MaxBrTable)"},
 		{name: "br_table of 200,000 targets, MaxBrTable raised", module: hostile(brTable(200_000)), limits: raised,
-			interpret: "br_table size 200000 is past CompileLimits.CompilerBrTable 4096"},
+			interpret: "br_table size 200000 is past CompileLimits.CompilerBrTable 8192"},
 		{name: "br_table of 2,000,000 targets", module: hostile(brTable(2_000_000)),
 			refused: "br_table size 2000000 is over the limit of 65536"},
-		{name: "br_table of 5,000 targets", module: hostile(brTable(5000)),
-			interpret: "br_table size 5000 is past CompileLimits.CompilerBrTable 4096"},
+		{name: "br_table of 10,000 targets", module: hostile(brTable(10_000)),
+			interpret: "br_table size 10000 is past CompileLimits.CompilerBrTable 8192"},
 		{name: "130 functions of br_tables of 4,096 targets", module: hostile(nil, repeat(130, brTable(4096))...),
 			interpret: "its br_tables have 532480 targets, past CompileLimits.CompilerBrTableTargets 524288"},
 		// 999² each, and 1 for the handler's block (cabi_realloc's if).
@@ -265,4 +265,22 @@ func TestLoad_InterpreterMeters(t *testing.T) {
 func nestedAround(n int, body []byte) []byte {
 	b := nested(0x02, n)
 	return append(append(b[:2*n:2*n], body...), b[2*n:]...)
+}
+
+// TestCompileLimits_Python: the CPython interpreter that runs plugins of
+// kind "python" (5.7 MB) is within the default CompileLimits and keeps the
+// optimizing compiler.
+func TestCompileLimits_Python(t *testing.T) {
+	ctx := context.Background()
+	eng := testEngine(t)
+	rt, err := runtime.New(ctx, runtime.NewConfig().WithEngine(eng).WithPythonDir(requirePython(t)))
+	require.NoError(t, err)
+	defer rt.Close(ctx)
+	ins, err := rt.Inspect(fixture("caps-py"))
+	require.NoError(t, err)
+	want := runtime.Compiler{Name: "wazero compiler"}
+	if eng == runtime.EngineWasmtime {
+		want = runtime.Compiler{Name: "wasmtime (Cranelift)"}
+	}
+	assert.Equal(t, want, ins.Compiler)
 }
