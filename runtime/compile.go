@@ -31,7 +31,7 @@ var ErrCompileLimit = errors.New("compile limit")
 // engine has no such fallback; its compiler, Cranelift, stays close to
 // linear below the Max limits.
 //
-// A zero field takes its default (DefaultCompileLimits). Load fails when
+// A zero field takes its default (DefaultCompileLimits). New fails when
 // a Compiler threshold is above its Max limit.
 type CompileLimits struct {
 	// MaxFunctionSize is the largest function body, in bytes (default 1 MiB).
@@ -85,7 +85,7 @@ func DefaultCompileLimits() CompileLimits {
 
 // WithCompileLimits bounds the work of compiling a module (default
 // DefaultCompileLimits; zero fields take their default). Load refuses a
-// module past a Max limit, and fails if a Compiler threshold is above its
+// module past a Max limit; New fails if a Compiler threshold is above its
 // Max limit.
 func (c Config) WithCompileLimits(l CompileLimits) Config {
 	c.compileLimits = l
@@ -112,7 +112,8 @@ func (l CompileLimits) effective() CompileLimits {
 	return l
 }
 
-// validate checks that each threshold is at most its limit.
+// validate checks that each threshold is at most its limit (New calls
+// it).
 func (l CompileLimits) validate() error {
 	var errs []error
 	if l.CompilerNesting > l.MaxNesting {
@@ -186,11 +187,7 @@ func (l CompileLimits) checkCode(st meter.Stats) (interpret string, err error) {
 // plan checks a module's code measures against the runtime's limits and
 // says how its engine will compile it.
 func (r *Runtime) plan(st meter.Stats) (Compiler, error) {
-	l := r.cfg.compileLimits.effective()
-	if err := l.validate(); err != nil {
-		return Compiler{}, err
-	}
-	reason, err := l.checkCode(st)
+	reason, err := r.cfg.compileLimits.effective().checkCode(st)
 	if err != nil {
 		return Compiler{}, err
 	}

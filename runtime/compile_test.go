@@ -134,6 +134,7 @@ func TestLoad_CompileLimits(t *testing.T) {
 			t.Logf("module of %d bytes: loaded or refused in %v, %d MB allocated", len(tt.module), elapsed.Round(time.Millisecond), alloc>>20)
 			if tt.refused != "" {
 				require.ErrorIs(t, err, runtime.ErrCompileLimit)
+				require.ErrorIs(t, err, runtime.ErrModule)
 				assert.ErrorContains(t, err, `load plugin "made": module made.wasm: function 1 at offset 0x`, "the handler, after cabi_realloc")
 				assert.ErrorContains(t, err, tt.refused)
 				// Decoding and metering only: the metering rewrite of
@@ -168,16 +169,13 @@ func TestLoad_CompileLimits(t *testing.T) {
 	}
 }
 
-// TestLoad_CompileLimitsInvalid: a Compiler threshold above its Max limit
-// fails the load.
-func TestLoad_CompileLimitsInvalid(t *testing.T) {
+// TestNew_CompileLimitsInvalid: a Compiler threshold above its Max limit
+// fails New.
+func TestNew_CompileLimitsInvalid(t *testing.T) {
 	ctx := context.Background()
-	rt, err := runtime.New(ctx, runtime.NewConfig().WithEngine(testEngine(t)).
+	_, err := runtime.New(ctx, runtime.NewConfig().WithEngine(testEngine(t)).
 		WithCompileLimits(runtime.CompileLimits{MaxNesting: 100, CompilerNesting: 200}))
-	require.NoError(t, err)
-	defer rt.Close(ctx)
-	_, err = rt.Load(ctx, writePlugin(t, basicManifest, hostile(nil)))
-	require.ErrorContains(t, err, "CompileLimits.CompilerNesting 200 is above MaxNesting 100")
+	require.ErrorContains(t, err, "new runtime: CompileLimits.CompilerNesting 200 is above MaxNesting 100")
 }
 
 // TestVerify_CompileLimits: Verify, which compiles the module, checks

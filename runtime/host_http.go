@@ -142,6 +142,11 @@ func newHTTPRequest(ctx context.Context, req httpRequest) (*http.Request, error)
 	if !isToken(req.method) {
 		return nil, fmt.Errorf("invalid method %q: want a token like GET or POST", req.method)
 	}
+	if strings.EqualFold(req.method, http.MethodConnect) {
+		// A CONNECT asks a proxy for a tunnel to another destination,
+		// which no net rule would then see.
+		return nil, fmt.Errorf("method %q is not allowed: it opens a tunnel to a destination the net rules do not check", req.method)
+	}
 	var body io.Reader
 	if len(req.body) > 0 {
 		body = bytes.NewReader(req.body)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
@@ -29,7 +30,8 @@ import (
 //     times out or breaks the ABI is discarded and replaced in the
 //     background; each new instance runs _initialize and on-load.
 //  3. Close waits for calls in flight, runs on-unload on every instance and
-//     frees them. Calls after Close fail with ErrClosed.
+//     frees them, within its context: see Close. Calls after Close fail
+//     with ErrClosed.
 type Plugin struct {
 	rt       *Runtime
 	ins      *Inspection
@@ -47,6 +49,14 @@ type Plugin struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// abort is cancelled, and aborted set, when Close's context ends
+	// while calls are in flight: they stop at their next fuel check
+	// (outOfFuel), sleep or waiting host function, and fail with
+	// ErrCanceled (wrapping ErrClosed).
+	abort     context.Context
+	stopCalls context.CancelCauseFunc
+	aborted   atomic.Bool
 
 	breaker breaker // quarantine.go
 }
@@ -78,6 +88,7 @@ func newPlugin(rt *Runtime, ins *Inspection, compiled engine.Module, lim limits,
 		sha:      hex.EncodeToString(ins.ModuleSHA256[:]),
 		logLimit: newRateLimit(rt.cfg.logRate, rt.cfg.logBurst),
 	}
+	p.abort, p.stopCalls = context.WithCancelCause(context.Background())
 	p.names = append(p.names, ins.Contract.Handlers...)
 	p.indexHandlers()
 	p.pool = newPool(rt.cfg.instances, rt.cfg.warm, p.newInstance, p.logger)
@@ -134,6 +145,11 @@ func (p *Plugin) Inspection() *Inspection { return p.ins }
 // with a *CallError wrapping ErrNoHandler, ErrGuest (a *GuestError with the
 // plugin's message), ErrTrap, ErrTimeout, ErrFuel, ErrCanceled,
 // ErrContract, ErrClosed or ErrQuarantined (a *QuarantineError).
+//
+// A ctx that is already done fails the call at once with ErrCanceled:
+// no instance is taken and no guest code runs. A ctx that ends during
+// the call stops the guest within about a millisecond of guest code
+// (one fuel quantum), and the call fails with ErrCanceled.
 func (p *Plugin) Call(ctx context.Context, name string, input []byte) ([]byte, error) {
 	return p.call(ctx, name, input, nil, false)
 }
@@ -181,6 +197,12 @@ func (p *Plugin) call(ctx context.Context, name string, input, dst []byte, appen
 	h, ok := p.handler(name)
 	if !ok {
 		return nil, p.callError(name, fmt.Errorf("%w (handlers: %v)", ErrNoHandler, p.ins.Contract.Handlers))
+	}
+	if ctx.Err() != nil {
+		// Checked here, not only by the metering code: that sees a done
+		// context at its first fuel check, which a short handler never
+		// reaches, so the outcome would depend on the handler's length.
+		return nil, p.callError(name, fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx)))
 	}
 	if err := p.checkQuarantine(); err != nil {
 		return nil, p.callError(name, err)
@@ -253,23 +275,47 @@ func (p *Plugin) Stats() Stats {
 }
 
 // Close waits for the calls in flight, runs on-unload on each instance and
-// frees the plugin. It is safe to call more than once.
+// frees the plugin. It is safe to call more than once; a second Close
+// returns the first's result.
+//
+// ctx bounds Close: when ctx ends, the calls still in flight are
+// cancelled (they fail with ErrCanceled wrapping ErrClosed: the guest
+// stops within about a millisecond of guest code, a host function that
+// waits sees its context cancelled), the on-unload hooks still to run
+// are skipped and the one running is stopped; each on-unload also has
+// its own limit (limits.timeout, at most DefaultUnloadTimeout). The
+// plugin is freed in every case. If ctx ending cut anything short,
+// Close's error wraps ctx.Err(), joined with any other error.
 func (p *Plugin) Close(ctx context.Context) error {
 	p.closeOnce.Do(func() {
+		idle, cut := p.pool.close(ctx, p.cancelCalls)
 		var errs []error
-		for _, inst := range p.pool.close() {
-			errs = append(errs, inst.unload(ctx))
+		for _, inst := range idle {
+			skipped, err := inst.unloadWithin(ctx)
+			cut = cut || skipped
+			errs = append(errs, err)
 		}
-		errs = append(errs, p.compiled.Close(ctx))
+		// Freeing must not depend on ctx: it is done whatever ctx says.
+		errs = append(errs, p.compiled.Close(context.WithoutCancel(ctx)))
 		p.rt.untrack(p)
 		if d := p.logLimit.flush(); d > 0 {
 			p.reportDropped(d, "")
 		}
-		if err := errors.Join(errs...); err != nil {
+		err := errors.Join(errs...)
+		if cut && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = errors.Join(err, ctx.Err())
+		}
+		if err != nil {
 			p.closeErr = fmt.Errorf("unload plugin %q: %w", p.Name(), err)
 		}
 	})
 	return p.closeErr
+}
+
+// cancelCalls stops the calls in flight because Close's context ended.
+func (p *Plugin) cancelCalls(ctx context.Context) {
+	p.aborted.Store(true)
+	p.stopCalls(fmt.Errorf("%w: Close's context ended: %w", ErrClosed, context.Cause(ctx)))
 }
 
 // instance is one instance of a plugin's module. It runs one call at a
@@ -509,10 +555,11 @@ func (i *instance) sleep(ns int64) {
 		select {
 		case <-t.C:
 		case <-ctx.Done():
+		case <-i.p.abort.Done():
 		}
 		t.Stop()
 	}
-	if ctx.Err() != nil || st.expired() {
+	if ctx.Err() != nil || st.expired() || i.p.aborted.Load() {
 		i.fuel.Set(^uint64(0)) // -1: out of fuel at the next block
 	}
 }
@@ -531,20 +578,32 @@ func (i *instance) Realloc(ctx context.Context, oldPtr, oldSize, align, newSize 
 	return uint32(i.rstack[0]), nil
 }
 
+// unload runs on-unload, if the plugin has it, and frees the instance.
 func (i *instance) unload(ctx context.Context) error {
-	var err error
+	_, err := i.unloadWithin(ctx)
+	return err
+}
+
+// unloadWithin is unload within ctx: a ctx already done skips on-unload
+// (skipped is then true); one that ends during it stops it.
+func (i *instance) unloadWithin(ctx context.Context) (skipped bool, err error) {
 	if i.p.ins.Contract.OnUnload {
-		cctx, cancel := context.WithTimeout(ctx, min(i.p.limits.timeout, DefaultUnloadTimeout))
-		st := &callState{inst: i, fn: abi.ExportOnUnload, budget: i.p.limits.fuel, ctx: cctx}
-		i.current = st
-		i.refuel(st)
-		if e := i.inst.Func(abi.ExportOnUnload).Call(withState(cctx, st), nil); e != nil {
-			err = fmt.Errorf("%s: %w", abi.ExportOnUnload, classify(ctx, min(i.p.limits.timeout, DefaultUnloadTimeout), st, e))
+		if ctx.Err() != nil {
+			skipped = true
+		} else {
+			timeout := min(i.p.limits.timeout, DefaultUnloadTimeout)
+			cctx, cancel := context.WithTimeout(ctx, timeout)
+			st := &callState{inst: i, fn: abi.ExportOnUnload, budget: i.p.limits.fuel, ctx: cctx}
+			i.current = st
+			i.refuel(st)
+			if e := i.inst.Func(abi.ExportOnUnload).Call(withState(cctx, st), nil); e != nil {
+				err = fmt.Errorf("%s: %w", abi.ExportOnUnload, classify(ctx, timeout, st, e))
+			}
+			i.current = nil
+			cancel()
 		}
-		i.current = nil
-		cancel()
 	}
-	return errors.Join(err, i.inst.Close(ctx))
+	return skipped, errors.Join(err, i.inst.Close(context.WithoutCancel(ctx)))
 }
 
 // classify turns an engine error from a guest call into the runtime's
@@ -558,6 +617,9 @@ func classify(ctx context.Context, timeout time.Duration, st *callState, err err
 	case errors.Is(err, engine.ErrInterrupted):
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
+		}
+		if st != nil && st.inst != nil && st.inst.p.aborted.Load() {
+			return fmt.Errorf("%w: %w", ErrCanceled, context.Cause(st.inst.p.abort))
 		}
 		return fmt.Errorf("%w after %s (limits.timeout)", ErrTimeout, timeout)
 	case errors.As(err, &exit):
@@ -634,17 +696,28 @@ func (st *callState) expired() bool {
 	return !d.IsZero() && time.Now().After(d)
 }
 
-// bounded returns ctx bounded by the call's deadline, for host functions
-// that wait (network requests, the application's host functions).
+// bounded returns ctx bounded by the call's deadline, and cancelled if
+// the plugin's Close cancels the calls in flight, for host functions that
+// wait (network requests, the application's host functions).
 func (st *callState) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
 	if st == nil {
 		return ctx, func() {}
 	}
-	d := st.start()
-	if d.IsZero() {
-		return ctx, func() {}
+	cancelDeadline := context.CancelFunc(func() {})
+	if d := st.start(); !d.IsZero() {
+		ctx, cancelDeadline = context.WithDeadline(ctx, d)
 	}
-	return context.WithDeadline(ctx, d)
+	if st.inst == nil {
+		return ctx, cancelDeadline
+	}
+	abort := st.inst.p.abort
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(abort, func() { cancel(context.Cause(abort)) })
+	return ctx, func() {
+		stop()
+		cancel(nil)
+		cancelDeadline()
+	}
 }
 
 type stateKey struct{}
