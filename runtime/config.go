@@ -51,6 +51,7 @@ type Config struct {
 	cache          CompilationCache
 	pythonDir      string // see WithPythonDir (python.go)
 	engine         Engine
+	compileLimits  CompileLimits // see compile.go
 	// quarantine.go: 0 is the default, <0 disables; events may be nil.
 	quarantineFailures int
 	quarantineWindow   time.Duration

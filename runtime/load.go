@@ -131,6 +131,9 @@ type Inspection struct {
 	// Limits are the limits the plugin gets: the manifest's, lowered to
 	// the host's ceilings (and, for a loaded plugin, to its LoadConfig's).
 	Limits Limits
+	// Compiler is how the runtime compiles the module (see
+	// CompileLimits), once its code has been read.
+	Compiler Compiler
 }
 
 // readSource reads a plugin folder or a .vitplug package (its integrity is
@@ -148,16 +151,46 @@ func (r *Runtime) readSource(path string) (*source, error) {
 
 // Inspect reads and checks the plugin at path (a folder or a package)
 // without compiling or running
-// it: the manifest, the module's ABI contract, and the module's imports
-// against the manifest's capability requests. It returns what it found
+// it: the manifest, the module's ABI contract, the module's imports
+// against the manifest's capability requests, and its code against the
+// CompileLimits (which fills in Inspection.Compiler). It returns what it found
 // even when it also returns an error, as far as it got.
 func (r *Runtime) Inspect(path string) (*Inspection, error) {
 	src, err := r.readSource(path)
 	if err != nil {
 		return nil, err
 	}
-	ins, _, err := r.check(src)
-	return ins, err
+	ins, mod, err := r.check(src)
+	if err != nil || mod == nil {
+		return ins, err
+	}
+	if _, _, err := r.prepare(src, ins); err != nil {
+		return ins, err
+	}
+	return ins, nil
+}
+
+// prepare adds fuel metering to the module and checks its code against
+// the CompileLimits, filling in ins.Compiler: it returns the module to
+// compile and how.
+func (r *Runtime) prepare(src *source, ins *Inspection) ([]byte, Compiler, error) {
+	m := src.manifest
+	wrap := func(err error) error {
+		return fmt.Errorf("load plugin %q: module %s: %w", m.Plugin.Name, m.Plugin.Module, err)
+	}
+	// Metering stops a runaway guest at its deadline. See RATIONALE.md
+	// "How is a runaway guest stopped?".
+	metered, st, err := r.instrument(src.module)
+	if err != nil {
+		return nil, Compiler{}, withKind(ErrModule, wrap(fmt.Errorf("add metering: %w", err)))
+	}
+	// See RATIONALE.md "How is the work of compiling a module bounded?".
+	c, err := r.plan(st)
+	if err != nil {
+		return nil, Compiler{}, withKind(ErrModule, wrap(err))
+	}
+	ins.Compiler = c
+	return metered, c, nil
 }
 
 // check parses the module and checks it against the ABI and the manifest.
@@ -227,13 +260,11 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 	if err := wasmbin.CheckMemory(mod, lim.memoryPages); err != nil {
 		return nil, withKind(ErrModule, wrap("module "+m.Plugin.Module, err))
 	}
-	// Metering stops a runaway guest at its deadline. See RATIONALE.md
-	// "How is a runaway guest stopped?".
-	metered, err := r.instrument(src.module)
+	metered, how, err := r.prepare(src, ins)
 	if err != nil {
-		return nil, withKind(ErrModule, wrap("module "+m.Plugin.Module, fmt.Errorf("add metering: %w", err)))
+		return nil, err
 	}
-	compiled, err := r.engine.Compile(ctx, metered)
+	compiled, err := r.compile(ctx, metered, how)
 	if err != nil {
 		return nil, withKind(ErrModule, wrap("compile "+m.Plugin.Module, err))
 	}
@@ -293,7 +324,11 @@ func (r *Runtime) Verify(ctx context.Context, path string) (*Inspection, error) 
 	if err := wasmbin.CheckMemory(mod, lim.memoryPages); err != nil {
 		errs = append(errs, withKind(ErrModule, wrap("module "+src.manifest.Plugin.Module, err)))
 	}
-	compiled, cerr := r.engine.Compile(ctx, src.module)
+	_, how, err := r.prepare(src, ins)
+	if err != nil {
+		return ins, errors.Join(append(errs, err)...) // not compiled: it could take minutes
+	}
+	compiled, cerr := r.compile(ctx, src.module, how)
 	if cerr != nil {
 		errs = append(errs, withKind(ErrModule, wrap("compile "+src.manifest.Plugin.Module, cerr)))
 	} else {
@@ -303,12 +338,12 @@ func (r *Runtime) Verify(ctx context.Context, path string) (*Inspection, error) 
 }
 
 // instrument adds fuel metering to a module, through the compilation
-// cache when there is one.
-func (r *Runtime) instrument(wasm []byte) ([]byte, error) {
+// cache when there is one, and returns the measures of its code.
+func (r *Runtime) instrument(wasm []byte) ([]byte, meter.Stats, error) {
 	if c, ok := r.cfg.cache.(*compilationCache); ok {
 		return c.instrument(wasm)
 	}
-	return meter.Instrument(wasm, meter.Options{})
+	return meter.InstrumentStats(wasm, meter.Options{})
 }
 
 // instantiateKind is the sentinel of a failure to create the first

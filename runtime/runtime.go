@@ -49,6 +49,9 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if cfg.maxOutput == 0 && cfg.maxMemory == 0 {
 		return nil, errors.New("new runtime: the zero Config is not usable: start from NewConfig()")
 	}
+	if err := cfg.compileLimits.effective().validate(); err != nil {
+		return nil, fmt.Errorf("new runtime: %w", err)
+	}
 	rt := &Runtime{
 		cfg:       cfg,
 		stdout:    &lockedWriter{w: cfg.stdout},

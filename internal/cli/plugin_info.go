@@ -39,6 +39,7 @@ type info struct {
 	Imports      []infoImport      `json:"imports"`
 	ModuleSize   int               `json:"module_size"`
 	ModuleSHA256 string            `json:"module_sha256"`
+	Compiler     string            `json:"compiler,omitempty"` // how the runtime compiles the module, and why (runtime.CompileLimits)
 	Problems     []string          `json:"problems,omitempty"`
 	Python       *infoPython       `json:"python,omitempty"` // kind "python" (plugin_info_python.go)
 }
@@ -121,6 +122,7 @@ func newInfo(ins *runtime.Inspection, set *capabilities.Set) *info {
 		Imports:      []infoImport{},
 		ModuleSize:   ins.ModuleSize,
 		ModuleSHA256: hex.EncodeToString(ins.ModuleSHA256[:]),
+		Compiler:     ins.Compiler.String(),
 	}
 	for _, f := range m.Capabilities.FS {
 		in.Capabilities.FS = append(in.Capabilities.FS, infoFS{Path: f.Path, Mode: string(f.Mode)})
@@ -235,6 +237,7 @@ func printInfo(w io.Writer, in *info) {
 	row("homepage", in.Homepage)
 	row("abi", in.ABI)
 	row("module", fmt.Sprintf("%s (%d bytes, sha256 %s)", in.Module, in.ModuleSize, in.ModuleSHA256))
+	row("compiler", in.Compiler)
 	printPythonInfo(w, in)
 	fmt.Fprintln(w, "capabilities:  requested -> granted (by the --allow-* flags)")
 	if len(in.Capabilities.FS)+len(in.Capabilities.Net)+len(in.Capabilities.Host)+len(in.Capabilities.Env) == 0 {
