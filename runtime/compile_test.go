@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"io"
 	"path/filepath"
 	goruntime "runtime"
 	"testing"
@@ -281,4 +282,38 @@ func TestCompileLimits_Python(t *testing.T) {
 		want = runtime.Compiler{Name: "wasmtime (Cranelift)"}
 	}
 	assert.Equal(t, want, ins.Compiler)
+}
+
+// TestLoad_InterpreterChargesHostWork: a module the compile limits send to
+// wazero's interpreter is charged for its WASI work exactly as a compiled
+// one (the interpreter is an engine of its own, with its own WASI).
+func TestLoad_InterpreterChargesHostWork(t *testing.T) {
+	ctx := context.Background()
+	// stdout writes 1 MiB as many times as its input has bytes, inside 3
+	// nested blocks.
+	loop := repeat("stdout", iovecAt(1<<20), fdWrite(1)).Body
+	m := wasmgen.Plugin(wasmgen.Func{Type: abi.TypeHandler, Export: "stdout",
+		Body: append(nestedAround(3, loop[:len(loop)-len(wasmgen.I32Const(512))]), wasmgen.I32Const(512)...)})
+	m.Imports = []wasmgen.Import{
+		{Module: "wasi_snapshot_preview1", Name: "fd_write", Type: typeFdWrite},
+		{Module: "wasi_snapshot_preview1", Name: "random_get", Type: typeRandomGet},
+	}
+	m.MemoryMin = (bufAt + 1<<20) / 65536
+	dir := writePlugin(t, basicManifest, m.Bytes())
+	fuel := map[string]uint64{}
+	for _, l := range []runtime.CompileLimits{{}, {CompilerNesting: 2}} {
+		rt, err := runtime.New(ctx, runtime.NewConfig().WithEngine(runtime.EngineWazero).WithCompileLimits(l).WithStdout(io.Discard))
+		require.NoError(t, err)
+		defer rt.Close(ctx)
+		p, err := rt.Load(ctx, dir)
+		require.NoError(t, err)
+		name := p.Inspection().Compiler.Name
+		before := p.Stats().Fuel
+		_, err = p.Call(ctx, "stdout", []byte("abc")) // three 1 MiB writes
+		require.NoError(t, err, name)
+		fuel[name] = p.Stats().Fuel - before
+	}
+	require.Len(t, fuel, 2, "one load compiled, the other interpreted: %v", fuel)
+	assert.Equal(t, fuel["wazero compiler"], fuel["wazero interpreter"])
+	assert.Greater(t, fuel["wazero interpreter"], uint64(3*(1<<20)/16), "the writes were charged")
 }
