@@ -100,8 +100,8 @@ type Set struct {
 func None() *Set { return &Set{} }
 
 // Resolve intersects a manifest's request with grants. It fails when a
-// grant is malformed (a bad pattern, a relative host directory, an unknown
-// mode); a request without a grant is simply not in the set, and listed in
+// grant is malformed (a bad net or host-call pattern, an invalid variable
+// name such as "*" or "A=B", a relative host directory, an unknown mode); a request without a grant is simply not in the set, and listed in
 // Set.Denied.
 func Resolve(req manifest.Capabilities, g Grants) (*Set, error) {
 	s := &Set{}
@@ -139,10 +139,10 @@ func Resolve(req manifest.Capabilities, g Grants) (*Set, error) {
 	}
 	slices.SortFunc(s.Mounts, func(a, b Mount) int { return strings.Compare(a.Guest, b.Guest) })
 
-	parse := func(pats []string, what string) []manifest.NetPattern {
+	parseWith := func(parse func(string) (manifest.NetPattern, error), pats []string, what string) []manifest.NetPattern {
 		var out []manifest.NetPattern
 		for _, p := range pats {
-			np, err := manifest.ParseNetPattern(p)
+			np, err := parse(p)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", what, err))
 				continue
@@ -151,8 +151,11 @@ func Resolve(req manifest.Capabilities, g Grants) (*Set, error) {
 		}
 		return out
 	}
+	parse := func(pats []string, what string) []manifest.NetPattern {
+		return parseWith(manifest.ParseNetPattern, pats, what)
+	}
 	reqNet := parse(req.Net, "requested net")
-	s.DenyNet = parse(g.denyNet, "denied net")
+	s.DenyNet = parseWith(manifest.ParseDenyNetPattern, g.denyNet, "denied net")
 	if g.all {
 		s.Net = reqNet
 	} else {
@@ -173,6 +176,16 @@ func Resolve(req manifest.Capabilities, g Grants) (*Set, error) {
 		}
 	}
 
+	for _, h := range g.host {
+		if err := manifest.CheckHostPattern(h); err != nil {
+			errs = append(errs, fmt.Errorf("granted host call: %w", err))
+		}
+	}
+	for _, e := range g.env {
+		if err := manifest.CheckEnvName(e); err != nil {
+			errs = append(errs, fmt.Errorf("granted env: %w", err))
+		}
+	}
 	s.hostRequest = slices.Clone(req.Host)
 	if g.all {
 		s.hostGrant = slices.Clone(req.Host)
@@ -201,15 +214,11 @@ func Resolve(req manifest.Capabilities, g Grants) (*Set, error) {
 // narrowNet returns the intersection of a requested and a granted net
 // pattern when one contains the other.
 func narrowNet(req, grant manifest.NetPattern) (manifest.NetPattern, bool) {
-	port := req.Port
-	switch {
-	case grant.Port != 0 && req.Port != 0 && grant.Port != req.Port:
+	// A pattern without a port covers ports 80 and 443: the ports both
+	// cover are those of the one with a port, if the other covers it.
+	port, ok := narrowPort(req.Port, grant.Port)
+	if !ok {
 		return manifest.NetPattern{}, false
-	case grant.Port != 0 && req.Port == 0:
-		if grant.Port != 80 && grant.Port != 443 {
-			return manifest.NetPattern{}, false
-		}
-		port = grant.Port
 	}
 	var out manifest.NetPattern
 	switch {
@@ -252,6 +261,21 @@ func narrowNet(req, grant manifest.NetPattern) (manifest.NetPattern, bool) {
 	}
 	out.Port = port
 	return out, true
+}
+
+// narrowPort returns the ports two net patterns both cover, as a pattern's
+// port: 0 for ports 80 and 443.
+func narrowPort(a, b uint16) (uint16, bool) {
+	defaultPort := func(p uint16) bool { return p == 80 || p == 443 }
+	switch {
+	case a == b:
+		return a, true
+	case a == 0 && defaultPort(b):
+		return b, true
+	case b == 0 && defaultPort(a):
+		return a, true
+	}
+	return 0, false
 }
 
 // patternsOverlap reports whether two host-call patterns can match a

@@ -209,19 +209,28 @@ func (s *Set) checkAddr(addr netip.Addr, port uint16) (ok bool, why string, priv
 		}
 	}
 	class := addrClass(addr)
-	if class == "" {
+	switch class {
+	case "":
 		return true, "a public address", false
+	case "unspecified", "this-network":
+		// Connecting to 0.0.0.0 reaches the host itself; no pattern may
+		// name these (manifest.ParseNetPattern), and none covers them.
+		return false, article(class) + " " + class + " address, which reaches this host: never allowed", true
 	}
 	for _, a := range s.Net {
 		if a.Prefix.IsValid() && a.Match(ip, port) {
 			return true, "allowed by " + a.String(), true
 		}
 	}
-	article := "a"
-	if strings.IndexByte("aeiouAEIOU", class[0]) >= 0 {
-		article = "an"
+	return false, fmt.Sprintf("%s %s address not covered by an IP or CIDR grant", article(class), class), true
+}
+
+// article returns "a" or "an" for the word w.
+func article(w string) string {
+	if w != "" && strings.IndexByte("aeiouAEIOU", w[0]) >= 0 {
+		return "an"
 	}
-	return false, fmt.Sprintf("%s %s address not covered by an IP or CIDR grant", article, class), true
+	return "a"
 }
 
 // hop is what the dialer knows about the request it dials for.

@@ -193,7 +193,10 @@ func TestSet_CheckAddr(t *testing.T) {
 		{"::1", 8080, true, "allowed by [::1]:8080"},
 		{"169.254.169.254", 80, false, "169.254.169.254 is a link-local address not covered by an IP or CIDR grant"},
 		{"10.0.0.1", 443, false, "10.0.0.1 is a private address not covered by an IP or CIDR grant"},
-		{"0.0.0.0", 8080, false, "0.0.0.0 is an unspecified address not covered by an IP or CIDR grant"},
+		{"0.0.0.0", 8080, false, "0.0.0.0 is an unspecified address, which reaches this host: never allowed"},
+		{"::", 8080, false, ":: is an unspecified address, which reaches this host: never allowed"},
+		{"::ffff:0.0.0.0", 8080, false, "0.0.0.0 is an unspecified address, which reaches this host: never allowed"},
+		{"0.1.2.3", 8080, false, "0.1.2.3 is a this-network address, which reaches this host: never allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s:%d", tt.addr, tt.port), func(t *testing.T) {
@@ -202,6 +205,22 @@ func TestSet_CheckAddr(t *testing.T) {
 			assert.Equal(t, tt.rule, rule)
 		})
 	}
+}
+
+func TestSet_CheckAddr_neverThisHost(t *testing.T) {
+	// Even a set built by hand, with patterns no parser accepts, never
+	// reaches the host through 0.0.0.0: it connects to loopback.
+	s := &capabilities.Set{Net: []manifest.NetPattern{
+		{Prefix: netip.MustParsePrefix("0.0.0.0/0"), Port: 8080},
+		{Prefix: netip.MustParsePrefix("::/0"), Port: 8080},
+	}}
+	for _, a := range []string{"0.0.0.0", "0.0.0.1", "::", "::ffff:0.0.0.0"} {
+		ok, rule := s.CheckAddr(netip.MustParseAddr(a), 8080)
+		assert.False(t, ok, a)
+		assert.Contains(t, rule, "which reaches this host: never allowed")
+	}
+	ok, _ := s.CheckAddr(netip.MustParseAddr("127.0.0.1"), 8080)
+	assert.True(t, ok, "the same set allows a loopback address it covers")
 }
 
 // fakeResolver maps names to addresses and counts lookups; it never uses

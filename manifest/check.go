@@ -172,6 +172,30 @@ func checkMode(m Mode) error {
 	return nil
 }
 
+// CheckHostPattern checks a host-call name pattern, as [capabilities].host
+// and host-call grants are written: dotted lower-case segments of
+// [a-z0-9_-], the last of which may be "*" (but not "*" alone).
+func CheckHostPattern(s string) error { return checkHostPattern(s) }
+
+// CheckHostCallName checks the name of a host call, as an application
+// registers it and a plugin calls it: a host-call pattern without "*".
+func CheckHostCallName(s string) error {
+	if strings.Contains(s, "*") {
+		return fmt.Errorf("invalid host-call name %s: \"*\" is for patterns, not names", quote(s))
+	}
+	if err := checkHostPattern(s); err != nil {
+		if msg := err.Error(); strings.Contains(msg, "host-call pattern") {
+			return errors.New(strings.Replace(msg, "host-call pattern", "host-call name", 1))
+		}
+		return fmt.Errorf("invalid host-call name %s: %w", quote(s), err)
+	}
+	return nil
+}
+
+// CheckEnvName checks the name of an environment variable, as
+// [capabilities].env and env grants are written: [A-Za-z_][A-Za-z0-9_]*.
+func CheckEnvName(s string) error { return checkEnvName(s) }
+
 // checkHostPattern checks a host-call name pattern: dotted lower-case
 // segments of [a-z0-9_-], the last of which may be "*".
 func checkHostPattern(s string) error {

@@ -38,12 +38,57 @@ const maxNetPatternLen = 264
 // ParseNetPattern parses and validates an entry of capabilities.net. Host
 // names are ASCII (use the punycode form of an internationalised name) and
 // lower-case. "*" alone, URLs and paths are refused.
+//
+// An allow pattern must name destinations: an unspecified address
+// (0.0.0.0, ::) or a block of this-network addresses (in 0.0.0.0/8), which
+// connect to the host itself, is refused, and so is a block wider than /8
+// ("0.0.0.0/0", "::/0"), for the same reason as "*". Deny rules, which
+// may be as wide as they like, are read by [ParseDenyNetPattern].
 func ParseNetPattern(s string) (NetPattern, error) {
+	p, err := parseNetPattern(s)
+	if err == nil {
+		err = p.checkDestination()
+	}
+	if err != nil {
+		return NetPattern{}, fmt.Errorf("invalid net pattern %s: %w", quote(s), err)
+	}
+	return p, nil
+}
+
+// ParseDenyNetPattern parses a pattern of destinations to refuse: the
+// syntax of [ParseNetPattern], with blocks of any width and unspecified
+// addresses allowed ("0.0.0.0/0" refuses every IPv4 address).
+func ParseDenyNetPattern(s string) (NetPattern, error) {
 	p, err := parseNetPattern(s)
 	if err != nil {
 		return NetPattern{}, fmt.Errorf("invalid net pattern %s: %w", quote(s), err)
 	}
 	return p, nil
+}
+
+// MinNetPrefixBits is the widest IP block an allow pattern may name: a /8.
+const MinNetPrefixBits = 8
+
+// thisNetwork is 0.0.0.0/8: connecting to an address in it reaches the host
+// itself (0.0.0.0 is loopback on Linux).
+var thisNetwork = netip.MustParsePrefix("0.0.0.0/8")
+
+// checkDestination refuses an allow pattern that does not name
+// destinations.
+func (p NetPattern) checkDestination() error {
+	if !p.Prefix.IsValid() {
+		return nil
+	}
+	addr := p.Prefix.Addr().Unmap()
+	switch {
+	case p.Prefix.IsSingleIP() && addr.IsUnspecified():
+		return fmt.Errorf("%s is not a destination: connecting to it reaches this host (name 127.0.0.1 or ::1 for loopback)", addr)
+	case addr.Is4() && thisNetwork.Contains(addr) && (p.Prefix.Addr().Is4() && p.Prefix.Bits() >= 8 || p.Prefix.Addr().Is4In6() && p.Prefix.Bits() >= 96+8):
+		return fmt.Errorf("%s is in 0.0.0.0/8, which is not a destination: connecting to it reaches this host", p.Prefix)
+	case p.Prefix.Bits() < MinNetPrefixBits || p.Prefix.Addr().Is4In6() && p.Prefix.Bits() < 96+MinNetPrefixBits:
+		return fmt.Errorf("%s is too wide: it would allow every address, loopback and private ones included; name blocks of /%d or narrower, like \"10.0.0.0/8\"", p.Prefix, MinNetPrefixBits)
+	}
+	return nil
 }
 
 func parseNetPattern(s string) (NetPattern, error) {

@@ -81,6 +81,19 @@ func TestParseNetPattern_Errors(t *testing.T) {
 		{"2001:db8::1::2", `invalid net pattern "2001:db8::1::2": invalid IPv6 address (put it in brackets when a port follows, like "[2001:db8::1]:443")`},
 		{"2001:db8::1/32", `invalid net pattern "2001:db8::1/32": CIDR block has host bits set: want "2001:db8::/32"`},
 		{"2001:db8::/129", `invalid net pattern "2001:db8::/129": invalid CIDR block`},
+		// Too wide, or not a destination: allowed only as deny rules.
+		{"0.0.0.0/0", `invalid net pattern "0.0.0.0/0": 0.0.0.0/0 is too wide: it would allow every address, loopback and private ones included; name blocks of /8 or narrower, like "10.0.0.0/8"`},
+		{"::/0", `invalid net pattern "::/0": ::/0 is too wide: it would allow every address, loopback and private ones included; name blocks of /8 or narrower, like "10.0.0.0/8"`},
+		{"[::/0]:443", `invalid net pattern "[::/0]:443": ::/0 is too wide: it would allow every address, loopback and private ones included; name blocks of /8 or narrower, like "10.0.0.0/8"`},
+		{"64.0.0.0/2", `invalid net pattern "64.0.0.0/2": 64.0.0.0/2 is too wide: it would allow every address, loopback and private ones included; name blocks of /8 or narrower, like "10.0.0.0/8"`},
+		{"::ffff:0.0.0.0/96", `invalid net pattern "::ffff:0.0.0.0/96": ::ffff:0.0.0.0/96 is too wide: it would allow every address, loopback and private ones included; name blocks of /8 or narrower, like "10.0.0.0/8"`},
+		{"0.0.0.0", `invalid net pattern "0.0.0.0": 0.0.0.0 is not a destination: connecting to it reaches this host (name 127.0.0.1 or ::1 for loopback)`},
+		{"0.0.0.0:8080", `invalid net pattern "0.0.0.0:8080": 0.0.0.0 is not a destination: connecting to it reaches this host (name 127.0.0.1 or ::1 for loopback)`},
+		{"::", `invalid net pattern "::": :: is not a destination: connecting to it reaches this host (name 127.0.0.1 or ::1 for loopback)`},
+		{"[::]:8080", `invalid net pattern "[::]:8080": :: is not a destination: connecting to it reaches this host (name 127.0.0.1 or ::1 for loopback)`},
+		{"::ffff:0.0.0.0", `invalid net pattern "::ffff:0.0.0.0": 0.0.0.0 is not a destination: connecting to it reaches this host (name 127.0.0.1 or ::1 for loopback)`},
+		{"0.0.0.0/8", `invalid net pattern "0.0.0.0/8": 0.0.0.0/8 is in 0.0.0.0/8, which is not a destination: connecting to it reaches this host`},
+		{"0.1.2.3", `invalid net pattern "0.1.2.3": 0.1.2.3/32 is in 0.0.0.0/8, which is not a destination: connecting to it reaches this host`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.with, func(t *testing.T) {
@@ -88,6 +101,17 @@ func TestParseNetPattern_Errors(t *testing.T) {
 			require.EqualError(t, err, tc.expected)
 		})
 	}
+}
+
+func TestParseDenyNetPattern(t *testing.T) {
+	// A deny rule may be as wide as it likes.
+	for _, s := range []string{"0.0.0.0/0", "::/0", "0.0.0.0", "[::]:8080", "0.0.0.0/8", "10.0.0.0/8:80", "*.example.org"} {
+		p, err := manifest.ParseDenyNetPattern(s)
+		require.NoError(t, err, s)
+		require.Equal(t, s, p.String())
+	}
+	_, err := manifest.ParseDenyNetPattern("*")
+	require.EqualError(t, err, `invalid net pattern "*": "*" would allow every host: name the hosts, or a domain like "*.example.org"`)
 }
 
 func TestNetPattern_String(t *testing.T) {

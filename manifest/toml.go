@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sort"
@@ -117,6 +118,12 @@ type segment struct {
 // maxProblems bounds the problems reported for one file.
 const maxProblems = 1000
 
+// maxKeyParts bounds the parts of one dotted key or table header. The
+// deepest key of the schema has three ("exports.greet.description"); the
+// bound keeps a hostile key of half a million parts from building as many
+// nested tables (it took 5.6 s and 340 MB to refuse).
+const maxKeyParts = 16
+
 func (d *document) problem(off int, key, msg string) {
 	d.problems = append(d.problems, problem{off: off, key: key, msg: msg})
 }
@@ -177,6 +184,14 @@ func parseDocument(data []byte) *document {
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		data = data[3:]
 	}
+	// TOML allows CRLF line endings, and a multi-line string written with
+	// them holds the newlines of its lines: normalised to LF here, as the
+	// spec allows, they are not refused as a control character (U+000D)
+	// later. A CR is valid TOML nowhere else than before an LF, so no
+	// other meaning changes; lines and columns stay those of the file.
+	if bytes.Contains(data, []byte("\r\n")) {
+		data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	}
 	d := &document{data: data, root: newTable(defImplicit, -1, -1)}
 
 	var p unstable.Parser // KeepComments is false: no comment nodes
@@ -189,11 +204,18 @@ func parseDocument(data []byte) *document {
 			if cur == nil {
 				continue // under a table header that was refused
 			}
-			segs := d.segments(e.Key())
+			segs, ok := d.segments(e.Key())
+			if !ok {
+				continue
+			}
 			v := d.value(e.Value(), d.valueOff(e), curPath.keys(segs))
 			d.setKey(cur, curPath, segs, v)
 		case unstable.Table, unstable.ArrayTable:
-			segs := d.segments(e.Key())
+			segs, ok := d.segments(e.Key())
+			if !ok {
+				cur, curPath = nil, nil
+				continue
+			}
 			cur, curPath = d.header(segs, d.headerOff(segs[0].off), e.Kind == unstable.ArrayTable)
 		}
 	}
@@ -220,13 +242,21 @@ func (d *document) offsetOf(b []byte) int {
 	return off
 }
 
-func (d *document) segments(it unstable.Iterator) []segment {
-	var segs []segment
+// segments returns the parts of a key. A key of more than maxKeyParts
+// parts is a problem, and ok is false.
+func (d *document) segments(it unstable.Iterator) (segs []segment, ok bool) {
+	n := 0
 	for it.Next() {
 		k := it.Node()
-		segs = append(segs, segment{name: string(k.Data), off: int(k.Raw.Offset)})
+		if n++; n <= maxKeyParts {
+			segs = append(segs, segment{name: string(k.Data), off: int(k.Raw.Offset)})
+		}
 	}
-	return segs
+	if n > maxKeyParts {
+		d.problem(segs[0].off, segs[0].name, fmt.Sprintf("key of %d dotted parts: at most %d", n, maxKeyParts))
+		return nil, false
+	}
+	return segs, true
 }
 
 // headerOff returns the offset of the '[' opening a table header whose key
@@ -290,7 +320,10 @@ func (d *document) value(n *unstable.Node, off int, path *keyPath) *tvalue {
 		t := newTable(defInline, off, -1)
 		for it := n.Children(); it.Next(); {
 			kv := it.Node()
-			segs := d.segments(kv.Key())
+			segs, ok := d.segments(kv.Key())
+			if !ok {
+				continue
+			}
 			d.setKey(t, path, segs, d.value(kv.Value(), d.valueOff(kv), path.keys(segs)))
 		}
 		seal(t)

@@ -42,6 +42,13 @@ func TestParse_toml(t *testing.T) {
 			expected: "plugin.toml:6:1: plugin.nme: unknown key",
 		},
 		{
+			name: "CRLF in multi-line strings",
+			with: strings.ReplaceAll(header+"description = \"\"\"\nfirst\nsecond\"\"\"\n\n[config]\nk = '''\nx\ny'''\nnme = 1\n", "\n", "\r\n"),
+			// The strings' newlines are LF, not refused as U+000D: only the
+			// unknown key is a problem, on the line of the file.
+			expected: `plugin.toml:14:7: config.nme: expected a string, found integer: quote it, like "1"`,
+		},
+		{
 			name: "byte order mark",
 			with: "\ufeff" + "[plugin]\nnme = 1\n",
 			expected: "plugin.toml:1:1: plugin.name: missing required key\n" +
@@ -250,6 +257,14 @@ plugin.toml:27:7: dependencies.Bad: invalid version constraint "?": want a semve
 	require.Equal(t, manifest.Problem{File: "plugin.toml", Line: 1, Column: 10, Key: "exports._start", Message: `"_start" is reserved for the module's internals, not a handler`}, p)
 }
 
+func TestParse_CRLF(t *testing.T) {
+	doc := strings.ReplaceAll(header+"description = \"\"\"\nfirst\nsecond\"\"\"\n[config]\nk = '''\nx\ny'''\n", "\n", "\r\n")
+	m, err := manifest.Parse("", []byte(doc))
+	require.NoError(t, err)
+	require.Equal(t, "first\nsecond", m.Plugin.Description)
+	require.Equal(t, "x\ny", m.Config["k"])
+}
+
 func TestParse_hostile(t *testing.T) {
 	t.Run("too large", func(t *testing.T) {
 		data := []byte(header + "description = \"" + strings.Repeat("x", manifest.MaxFileSize) + "\"\n")
@@ -275,6 +290,17 @@ func TestParse_hostile(t *testing.T) {
 	t.Run("long values are cut in messages", func(t *testing.T) {
 		_, err := manifest.Parse("", []byte(withPlugin("kind", `"`+strings.Repeat("é", 100)+`"`)))
 		require.EqualError(t, err, `plugin.toml:4:8: plugin.kind: unknown kind "`+strings.Repeat("é", 32)+`"...: want wasm, c, go, rust, vitte or python`)
+	})
+	t.Run("dotted key of 1MiB", func(t *testing.T) {
+		// It built half a million nested tables: 5.6 s and 340 MB.
+		data := []byte(strings.Repeat("a.", (manifest.MaxFileSize-10)/2) + "a = 1\n")
+		_, err := manifest.Parse("", data)
+		require.EqualError(t, err, fmt.Sprintf("plugin.toml:1:1: a: key of %d dotted parts: at most 16\n", (manifest.MaxFileSize-10)/2+1)+
+			"plugin.toml: plugin: missing required table")
+	})
+	t.Run("table header of too many parts", func(t *testing.T) {
+		_, err := manifest.Parse("", []byte(header+"["+strings.Repeat("x.", 16)+"x]\nk = 1\n"))
+		require.EqualError(t, err, "plugin.toml:6:2: x: key of 17 dotted parts: at most 16")
 	})
 	t.Run("keys are quoted in messages", func(t *testing.T) {
 		_, err := manifest.Parse("", []byte(header+"\"\\u001b[2J\" = 1\n"))

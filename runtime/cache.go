@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -43,7 +44,7 @@ type compilationCache struct {
 	dir string // metered modules on disk; "" in memory only
 
 	mu      sync.Mutex
-	metered map[[sha256.Size]byte][]byte
+	metered map[[sha256.Size]byte]meteredModule
 	others  map[Engine]any // the caches of the other engines, made on first use
 }
 
@@ -71,7 +72,7 @@ func (c *compilationCache) sealed()                         {}
 
 // NewCompilationCache returns a cache held in memory.
 func NewCompilationCache() CompilationCache {
-	return &compilationCache{c: wazeroengine.NewCache(), metered: map[[sha256.Size]byte][]byte{}}
+	return &compilationCache{c: wazeroengine.NewCache(), metered: map[[sha256.Size]byte]meteredModule{}}
 }
 
 // NewDiskCompilationCache returns a cache kept in dir, created 0700 if
@@ -102,7 +103,7 @@ func NewDiskCompilationCache(dir string) (CompilationCache, error) {
 	if err != nil {
 		return fail(err)
 	}
-	return &compilationCache{c: c, dir: dir, metered: map[[sha256.Size]byte][]byte{}}, nil
+	return &compilationCache{c: c, dir: dir, metered: map[[sha256.Size]byte]meteredModule{}}, nil
 }
 
 // DefaultCacheDir returns the compilation cache folder of the current
@@ -123,43 +124,91 @@ func (c Config) WithCompilationCache(cache CompilationCache) Config {
 	return c
 }
 
-// instrument returns wasm with fuel metering added, from the cache when it
-// has it. A cache entry on disk is the metered module after the SHA-256 of
-// its bytes: one that does not match is ignored and rewritten.
-func (c *compilationCache) instrument(wasm []byte) ([]byte, error) {
+// meteredModule is a metered module and the measures of the code it was
+// made from.
+type meteredModule struct {
+	wasm  []byte
+	stats meter.Stats
+}
+
+// meteredFormat names the layout of a cache entry on disk; it is hashed
+// into the entry's name.
+const meteredFormat = "stats/1"
+
+// instrument returns wasm with fuel metering added, and the measures of
+// its code, from the cache when it has them. A cache entry on disk is the
+// SHA-256 of the rest, the measures (statsSize bytes), then the metered
+// module: one that does not match is ignored and rewritten.
+func (c *compilationCache) instrument(wasm []byte) ([]byte, meter.Stats, error) {
 	h := sha256.New()
 	h.Write([]byte(meter.Version))
+	h.Write([]byte{0})
+	h.Write([]byte(meteredFormat))
 	h.Write([]byte{0})
 	h.Write(wasm)
 	var key [sha256.Size]byte
 	h.Sum(key[:0])
 
 	c.mu.Lock()
-	out, ok := c.metered[key]
+	mm, ok := c.metered[key]
 	c.mu.Unlock()
 	if ok {
-		return out, nil
+		return mm.wasm, mm.stats, nil
 	}
 	var path string
 	if c.dir != "" {
 		path = filepath.Join(c.dir, "metered", hex.EncodeToString(key[:])+".wasm")
-		if out, ok := readMetered(path, maxMeteredSize(len(wasm))); ok {
-			c.remember(key, out)
-			return out, nil
+		if b, ok := readMetered(path, statsSize+maxMeteredSize(len(wasm))); ok && len(b) >= statsSize {
+			mm := meteredModule{wasm: b[statsSize:], stats: decodeStats(b[:statsSize])}
+			c.remember(key, mm)
+			return mm.wasm, mm.stats, nil
 		}
 	}
-	out, err := meter.Instrument(wasm, meter.Options{})
+	out, st, err := meter.InstrumentStats(wasm, meter.Options{})
 	if err != nil {
-		return nil, err
+		return nil, meter.Stats{}, err
 	}
-	c.remember(key, out)
+	c.remember(key, meteredModule{wasm: out, stats: st})
 	if path != "" {
-		writeMetered(path, out) // best effort: a cache that cannot be written is still correct
+		writeMetered(path, append(encodeStats(st), out...)) // best effort: a cache that cannot be written is still correct
 	}
-	return out, nil
+	return out, st, nil
 }
 
-func (c *compilationCache) remember(key [sha256.Size]byte, out []byte) {
+// statsSize is the size of meter.Stats encoded: 15 uint64.
+const statsSize = 15 * 8
+
+func encodeStats(st meter.Stats) []byte {
+	b := make([]byte, 0, statsSize)
+	b = binary.BigEndian.AppendUint64(b, uint64(st.Functions))
+	for _, m := range []meter.Max{st.Body, st.Locals, st.Depth, st.BrTable} {
+		b = binary.BigEndian.AppendUint64(b, m.Value)
+		b = binary.BigEndian.AppendUint64(b, uint64(m.Func))
+		b = binary.BigEndian.AppendUint64(b, uint64(m.Offset))
+	}
+	b = binary.BigEndian.AppendUint64(b, st.BrTableTargets)
+	return binary.BigEndian.AppendUint64(b, st.DepthSquares)
+}
+
+// decodeStats decodes statsSize bytes of encodeStats, from an entry whose
+// SHA-256 matched.
+func decodeStats(b []byte) meter.Stats {
+	next := func() uint64 {
+		v := binary.BigEndian.Uint64(b)
+		b = b[8:]
+		return v
+	}
+	var st meter.Stats
+	st.Functions = int(next())
+	for _, m := range []*meter.Max{&st.Body, &st.Locals, &st.Depth, &st.BrTable} {
+		m.Value, m.Func, m.Offset = next(), uint32(next()), int(next())
+	}
+	st.BrTableTargets = next()
+	st.DepthSquares = next()
+	return st
+}
+
+func (c *compilationCache) remember(key [sha256.Size]byte, out meteredModule) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.metered) >= maxMetered {

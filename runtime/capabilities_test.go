@@ -122,6 +122,35 @@ func TestCapabilities_Granted(t *testing.T) {
 	assert.Equal(t, []string{"VITTE_TEST_GREETING"}, p.Capabilities().Env)
 }
 
+// TestCapabilities_InvalidHostCallName: a name no manifest could request
+// is refused and audited, even where a granted pattern would match it
+// ("test.*" matched a plugin's call of "test.*").
+func TestCapabilities_InvalidHostCallName(t *testing.T) {
+	ctx := context.Background()
+	p, audit, _ := loadCaps(t, runtime.NewConfig(), capabilities.NewGrants().WithHostCall("test.*"))
+	for _, name := range []string{"test.*", "test.Echo", "test..echo", "test.echo\x1b[2J", "test.ech\u00f6"} {
+		_, err := p.Call(ctx, "host", []byte(name))
+		assert.ErrorIs(t, err, runtime.ErrPermission, name)
+		assert.ErrorContains(t, err, "host: permission denied: invalid host-call name", name)
+		ev, ok := audit.find(capabilities.KindHost, name)
+		require.True(t, ok, "%q is on record", name)
+		assert.Equal(t, "invalid host-call name", ev.Rule)
+		assert.False(t, ev.Allowed)
+	}
+	out, err := p.Call(ctx, "host", []byte("test.echo"))
+	require.NoError(t, err, "a valid granted name still works")
+	assert.Equal(t, "echo:ping", string(out))
+}
+
+func TestRuntime_RegisterHostFunc_invalidName(t *testing.T) {
+	e := newRuntime(t, runtime.NewConfig())
+	fn := func(context.Context, []byte) ([]byte, error) { return nil, nil }
+	for _, name := range []string{"", "*", "test.*", "Test.echo", "a..b", "a b"} {
+		assert.Panics(t, func() { e.rt.RegisterHostFunc(name, fn) }, "%q", name)
+	}
+	assert.Empty(t, e.rt.HostFuncs())
+}
+
 func TestCapabilities_Deterministic(t *testing.T) {
 	ctx := context.Background()
 	run := func(seed int64) (string, string) {

@@ -1,10 +1,12 @@
 package runtime
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	goruntime "runtime"
+	"slices"
 	"time"
 
 	"github.com/vitte-lang/vitte-plugin/capabilities"
@@ -45,9 +47,11 @@ type Config struct {
 	seed           int64
 	logRate        float64
 	logBurst       int
+	stdioLimit     uint64 // hostwork.go
 	cache          CompilationCache
 	pythonDir      string // see WithPythonDir (python.go)
 	engine         Engine
+	compileLimits  CompileLimits // see compile.go
 	// quarantine.go: 0 is the default, <0 disables; events may be nil.
 	quarantineFailures int
 	quarantineWindow   time.Duration
@@ -57,8 +61,9 @@ type Config struct {
 }
 
 // NewConfig returns the default configuration: plugin stdout and stderr are
-// discarded, logs go to slog.Default(), one instance per plugin, and the
-// Default* ceilings.
+// discarded, logs go to slog.Default(), up to GOMAXPROCS instances per
+// plugin (the value at NewConfig, see WithInstances) of which one is kept
+// warm, and the Default* ceilings.
 func NewConfig() Config {
 	return Config{
 		stdout:        io.Discard,
@@ -72,6 +77,7 @@ func NewConfig() Config {
 		lookupEnv:     os.LookupEnv,
 		logRate:       DefaultLogRate,
 		logBurst:      DefaultLogBurst,
+		stdioLimit:    DefaultStdioLimit,
 	}
 }
 
@@ -126,6 +132,18 @@ func (c Config) WithStdout(w io.Writer) Config {
 	return c
 }
 
+// WithStdioLimit sets how many bytes one call of a plugin (on-load and
+// on-unload included, each on its own) may write to stdout, and as many
+// to stderr (default DefaultStdioLimit).
+// A write that would go past it is refused whole: the guest's fd_write
+// fails with EIO, the refusal is audited (kind "limit", resource "stdout"
+// or "stderr") once a call, and the call goes on. 0 refuses every write;
+// math.MaxUint64 lifts the limit.
+func (c Config) WithStdioLimit(bytes uint64) Config {
+	c.stdioLimit = bytes
+	return c
+}
+
 // WithStderr sends the plugins' standard error to w (default: discarded).
 func (c Config) WithStderr(w io.Writer) Config {
 	if w == nil {
@@ -150,13 +168,15 @@ func (c Config) WithMaxMemory(bytes uint64) Config {
 	return c
 }
 
-// WithMaxTimeout sets the host-wide ceiling on the duration of one call.
+// WithMaxTimeout sets the host-wide ceiling on the duration of one call
+// (on-load included). A manifest's limits.timeout above it is lowered to it.
 func (c Config) WithMaxTimeout(d time.Duration) Config {
 	c.maxTimeout = d
 	return c
 }
 
-// WithMaxOutput sets the host-wide ceiling on one result or payload.
+// WithMaxOutput sets the host-wide ceiling on one result or payload. A
+// manifest's limits.output above it is lowered to it.
 func (c Config) WithMaxOutput(bytes uint64) Config {
 	c.maxOutput = bytes
 	return c
@@ -195,6 +215,11 @@ type LoadConfig struct {
 	config map[string]string
 	grants capabilities.Grants
 	verify PackageVerifier
+	// Per-load limits; 0: the manifest's (see effectiveLimits).
+	memory  uint64
+	timeout time.Duration
+	output  uint64
+	fuel    uint64
 }
 
 // PackageVerifier checks an opened .vitplug package against a trust policy
@@ -233,25 +258,137 @@ func (c LoadConfig) WithConfigValue(key, value string) LoadConfig {
 	return c
 }
 
+// WithMemory lowers this plugin's memory limit to bytes (rounded down to
+// whole 64 KiB pages): the plugin gets the least of its manifest's
+// limits.memory, bytes and the host ceiling (Config.WithMaxMemory). Zero,
+// the default, keeps the manifest's.
+func (c LoadConfig) WithMemory(bytes uint64) LoadConfig {
+	c.memory = bytes
+	return c
+}
+
+// WithTimeout lowers this plugin's time limit per call (on-load included)
+// to d: the plugin gets the least of its manifest's limits.timeout, d and
+// the host ceiling (Config.WithMaxTimeout). Zero or less, the default,
+// keeps the manifest's.
+func (c LoadConfig) WithTimeout(d time.Duration) LoadConfig {
+	c.timeout = max(d, 0)
+	return c
+}
+
+// WithOutput lowers this plugin's output limit (one result or host-call
+// payload) to bytes: the plugin gets the least of its manifest's
+// limits.output, bytes and the host ceiling (Config.WithMaxOutput). Zero,
+// the default, keeps the manifest's.
+func (c LoadConfig) WithOutput(bytes uint64) LoadConfig {
+	c.output = bytes
+	return c
+}
+
+// WithFuel sets this plugin's CPU budget per call (on-load included), in
+// the units of limits.fuel: the plugin gets the lesser of its manifest's
+// limits.fuel (when it sets one) and units. Zero, the default, keeps the
+// manifest's.
+func (c LoadConfig) WithFuel(units uint64) LoadConfig {
+	c.fuel = units
+	return c
+}
+
+// Limits are the limits a plugin runs with: its manifest's [limits], each
+// lowered to the LoadConfig's value (LoadConfig.WithMemory, ...) and to the
+// host's ceiling (Config.WithMaxMemory, ...), whichever is lower.
+type Limits struct {
+	Memory  uint64        // largest linear memory, in bytes (whole 64 KiB pages)
+	Timeout time.Duration // wall-clock limit of one call, on-load included
+	Output  uint64        // largest result or host-call payload, in bytes
+	Fuel    uint64        // CPU budget of one call; 0: none
+	// Lowered lists each limit set below what the manifest asked, and
+	// what lowered it, in the order memory, timeout, output, fuel.
+	Lowered []LoweredLimit
+}
+
+// LoweredLimit is a limit of the manifest that a plugin does not get as
+// written.
+type LoweredLimit struct {
+	Name      string      // "memory", "timeout", "output" or "fuel"
+	Requested string      // the manifest's value ("4GiB", "none" for an absent fuel)
+	Effective string      // the value the plugin gets
+	By        LimitSource // what lowered it
+}
+
+// String says what was lowered: "limits.memory 4GiB lowered to 512MiB by
+// the host ceiling".
+func (l LoweredLimit) String() string {
+	return fmt.Sprintf("limits.%s %s lowered to %s by the %s", l.Name, l.Requested, l.Effective, l.By)
+}
+
+// LimitSource is what lowered a manifest's limit.
+type LimitSource string
+
+const (
+	// ByHostCeiling: the Config's ceiling (WithMaxMemory, WithMaxTimeout,
+	// WithMaxOutput).
+	ByHostCeiling LimitSource = "host ceiling"
+	// ByLoadConfig: the LoadConfig's limit (WithMemory, WithTimeout,
+	// WithOutput, WithFuel).
+	ByLoadConfig LimitSource = "load config"
+)
+
 // limits are the effective limits of one plugin: the manifest's, lowered
-// to the host's ceilings.
+// to the load config's and to the host's ceilings.
 type limits struct {
 	memoryPages uint32
 	timeout     time.Duration
 	output      uint64
 	fuel        uint64 // 0: no budget
+	lowered     []LoweredLimit
 }
 
-func effectiveLimits(m manifest.Limits, c Config) limits {
-	mem := min(uint64(m.Memory), c.maxMemory)
-	pages := mem / 65536
-	if pages > 65536 {
-		pages = 65536
+// public returns l as the exported Limits.
+func (l limits) public() Limits {
+	return Limits{Memory: uint64(l.memoryPages) * 65536, Timeout: l.timeout, Output: l.output, Fuel: l.fuel,
+		Lowered: slices.Clone(l.lowered)}
+}
+
+// lower returns the least of the manifest's value m, the load config's lc
+// (0: none) and the host ceiling host, and what made it lower than m.
+func lower[T uint64 | time.Duration](m, lc, host T) (T, LimitSource) {
+	v, by := m, LimitSource("")
+	if lc > 0 && lc < v {
+		v, by = lc, ByLoadConfig
 	}
-	return limits{
-		memoryPages: uint32(pages),
-		timeout:     min(m.Timeout, c.maxTimeout),
-		output:      min(uint64(m.Output), c.maxOutput),
-		fuel:        m.Fuel,
+	if host < v {
+		v, by = host, ByHostCeiling
 	}
+	return v, by
+}
+
+func effectiveLimits(m manifest.Limits, c Config, lc LoadConfig) limits {
+	var l limits
+	note := func(name, req, eff string, by LimitSource) {
+		if by != "" {
+			l.lowered = append(l.lowered, LoweredLimit{Name: name, Requested: req, Effective: eff, By: by})
+		}
+	}
+	mem, by := lower(uint64(m.Memory), lc.memory, c.maxMemory)
+	pages := min(mem/65536, 65536)
+	if by == "" && pages*65536 < uint64(m.Memory) {
+		by = ByHostCeiling // a manifest past 4GiB (not valid) or a ceiling not on a page
+	}
+	l.memoryPages = uint32(pages)
+	note("memory", m.Memory.String(), manifest.Size(pages*65536).String(), by)
+	l.timeout, by = lower(m.Timeout, lc.timeout, c.maxTimeout)
+	note("timeout", m.Timeout.String(), l.timeout.String(), by)
+	l.output, by = lower(uint64(m.Output), lc.output, c.maxOutput)
+	note("output", m.Output.String(), manifest.Size(l.output).String(), by)
+	l.fuel = m.Fuel
+	if lc.fuel > 0 && (m.Fuel == 0 || lc.fuel < m.Fuel) {
+		req := "none"
+		if m.Fuel > 0 {
+			req = fmt.Sprint(m.Fuel)
+		}
+		l.fuel = lc.fuel
+		note("fuel", req, fmt.Sprint(lc.fuel), ByLoadConfig)
+	}
+	return l
 }

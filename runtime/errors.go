@@ -12,7 +12,9 @@ import (
 )
 
 // Errors callers branch on with errors.Is. A failed call returns a
-// *CallError that wraps one of them.
+// *CallError that wraps one of them; a failed load an error that wraps one
+// of them (see the package documentation, "Errors", for which and in what
+// order to test them).
 var (
 	// ErrGuest: the handler returned an error result; *GuestError holds
 	// its message.
@@ -24,7 +26,10 @@ var (
 	ErrTimeout = errors.New("plugin timed out")
 	// ErrFuel: the call used up its fuel, the CPU budget of limits.fuel.
 	ErrFuel = errors.New("plugin ran out of fuel")
-	// ErrCanceled: the caller's context was cancelled during the call.
+	// ErrCanceled: the caller's context ended during the call, or was
+	// already done (the call does not start), or the plugin's Close
+	// cancelled the call when its own context ended (then it also wraps
+	// ErrClosed).
 	ErrCanceled = errors.New("call canceled")
 	// ErrContract: what the guest returned breaks the ABI (abi.Err* says how).
 	ErrContract = errors.New("plugin broke the ABI contract")
@@ -36,7 +41,57 @@ var (
 	ErrPermission = errors.New("permission denied")
 	// ErrUntrusted: a package did not pass the trust policy.
 	ErrUntrusted = errors.New("package not trusted")
+
+	// ErrManifest: at load, the plugin's plugin.toml is missing,
+	// unreadable, too large or invalid (a *manifest.Error lists the
+	// problems), or the plugin folder cannot be opened.
+	ErrManifest = errors.New("invalid plugin manifest")
+	// ErrModule: at load, the module cannot be used as it is: missing,
+	// unreadable or too large, not valid WebAssembly, refused by the
+	// engine's compiler or at instantiation, or needing more memory to
+	// start than its memory limit.
+	ErrModule = errors.New("invalid plugin module")
+	// ErrPackage: at load, a .vitplug package cannot be opened: corrupt,
+	// over the package limits, or its checksums or manifest are wrong
+	// (vitplug.Err* says which).
+	ErrPackage = errors.New("invalid plugin package")
+	// ErrGrants: at load, the LoadConfig's grants are invalid, or a
+	// granted host folder cannot be opened.
+	ErrGrants = errors.New("invalid grants")
 )
+
+// kindError gives an error one of the sentinels above without changing its
+// message: errors.Is(err, kind) is true, and errors.Is and errors.As still
+// reach what err wraps.
+type kindError struct{ err, kind error }
+
+func (e *kindError) Error() string   { return e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.err, e.kind} }
+
+// withKind returns err marked with the sentinel kind, unless err is nil or
+// already matches one of the sentinels of a failed load.
+func withKind(kind, err error) error {
+	if err == nil || hasKind(err) {
+		return err
+	}
+	return &kindError{err: err, kind: kind}
+}
+
+// loadKinds are the sentinels a failed load matches, exactly one each
+// (an error listing several problems matches the sentinel of each).
+var loadKinds = []error{
+	ErrManifest, ErrModule, ErrPackage, ErrGrants, ErrContract, ErrPermission, ErrUntrusted, ErrClosed,
+	ErrGuest, ErrTrap, ErrTimeout, ErrFuel, ErrCanceled,
+}
+
+func hasKind(err error) bool {
+	for _, k := range loadKinds {
+		if errors.Is(err, k) {
+			return true
+		}
+	}
+	return false
+}
 
 // GuestError is an error result returned by a plugin's handler or on-load.
 type GuestError struct {

@@ -92,3 +92,34 @@ func ExampleLoadConfig_WithConfigValue() {
 	fmt.Println(string(out))
 	// Output: Bonjour, monde!
 }
+
+// Bound what one call, or one on-load, of a plugin may write to stdout
+// and to stderr; a write past the limit fails in the plugin, and is
+// audited.
+func ExampleConfig_WithStdioLimit() {
+	ctx := context.Background()
+	cfg := runtime.NewConfig().
+		WithStdout(os.Stdout).
+		WithStdioLimit(8). // bytes a call, for stdout and for stderr each
+		WithAuditor(func(e capabilities.Event) {
+			if e.Kind == capabilities.KindLimit {
+				fmt.Println("audit:", e.Resource, e.Function, e.Rule)
+			}
+		}).
+		WithLogger(slog.New(slog.DiscardHandler))
+	rt, err := runtime.New(ctx, cfg)
+	if err != nil {
+		panic(err)
+	}
+	defer rt.Close(ctx)
+	p, err := rt.Load(ctx, "../testdata/wasm/hello-c") // on-load prints "hello-c: loaded"
+	if err != nil {
+		panic(err)
+	}
+	if err := p.Close(ctx); err != nil { // on-unload prints "hello-c: unloaded"
+		panic(err)
+	}
+	// Output:
+	// audit: stdout on-load stdout limit 8 bytes a call: write of 15 bytes after 0 refused
+	// audit: stdout on-unload stdout limit 8 bytes a call: write of 18 bytes after 0 refused
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/vitte-lang/vitte-plugin/abi"
 	"github.com/vitte-lang/vitte-plugin/capabilities"
 	"github.com/vitte-lang/vitte-plugin/internal/meter"
+	"github.com/vitte-lang/vitte-plugin/manifest"
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
 )
 
@@ -50,6 +51,9 @@ func outOfFuel(ctx context.Context, c engine.Caller, _ []uint64) error {
 	if st != nil && st.expired() {
 		return fmt.Errorf("%w: %w", engine.ErrInterrupted, context.DeadlineExceeded)
 	}
+	if st != nil && st.inst != nil && st.inst.p.aborted.Load() {
+		return fmt.Errorf("%w: %w", engine.ErrInterrupted, context.Cause(st.inst.p.abort))
+	}
 	var g engine.Global
 	if st != nil && st.inst != nil {
 		g = st.inst.fuel // looked up once per instance
@@ -58,6 +62,12 @@ func outOfFuel(ctx context.Context, c engine.Caller, _ []uint64) error {
 	}
 	if g == nil {
 		return fmt.Errorf("%w: host function out_of_fuel: no fuel counter", ErrContract)
+	}
+	if st != nil && st.inst != nil && st.inst.credit > 0 {
+		st.inst.settle() // the fuel taken ahead for host calls (hostwork.go)
+		if int64(g.Get()) >= 0 {
+			return nil
+		}
 	}
 	q := int64(fuelQuantum)
 	if st != nil && st.budget > 0 {
@@ -92,10 +102,21 @@ func refuse(st *callState, fn string, err error) error {
 	return err
 }
 
+// state returns the call a host function serves. It refuses a host
+// function called from inside the guest's cabi_realloc: the host calls
+// cabi_realloc to place an argument or a result, and a guest re-entering
+// it there would run host code in the middle of another host operation.
 func state(ctx context.Context, fn string) (*callState, error) {
 	st := stateFrom(ctx)
 	if st == nil {
 		return nil, fmt.Errorf("host function %s called outside a plugin call", fn)
+	}
+	if st.inst != nil && st.inst.inRealloc {
+		err := fmt.Errorf("%w: host function %s called from inside %s: re-entering the host is refused", ErrContract, fn, abi.ExportRealloc)
+		if st.hostErr == nil {
+			st.hostErr = err
+		}
+		return nil, err
 	}
 	return st, nil
 }
@@ -115,6 +136,9 @@ func (r *Runtime) hostLog(ctx context.Context, c engine.Caller, stack []uint64) 
 	b, ok := mem.Read(ptr, n)
 	if !ok {
 		return refuse(st, abi.FuncLog, fmt.Errorf("message at 0x%x, %d bytes (memory is %d bytes): %w", ptr, n, mem.Size(), abi.ErrOutOfBounds))
+	}
+	if err := st.inst.charge(ctx, meter.HostFuel(min(uint64(n), maxLogMessage))); err != nil {
+		return err
 	}
 	truncated := false
 	if len(b) > maxLogMessage {
@@ -162,6 +186,9 @@ func (r *Runtime) hostConfigGet(ctx context.Context, c engine.Caller, stack []ui
 		return refuse(st, abi.FuncConfigGet, err)
 	}
 	v, ok := st.inst.p.config[key]
+	if err := st.inst.charge(ctx, meter.HostFuel(uint64(len(key))+uint64(len(v)))); err != nil {
+		return err
+	}
 	if !ok {
 		// CheckReturnArea made sure the area is writable.
 		return abi.WriteArea(mem, ret, abi.Area{Tag: abi.TagNone})
@@ -183,6 +210,11 @@ func (r *Runtime) hostCall(ctx context.Context, c engine.Caller, stack []uint64)
 	if err := abi.CheckReturnArea(mem, ret, abi.ResultSize); err != nil {
 		return refuse(st, abi.FuncCall, err)
 	}
+	// The sizes asked for, bounded by the limits past which lifting them
+	// fails.
+	if err := st.inst.charge(ctx, meter.HostFuel(min(uint64(nn), maxCallName)+min(uint64(pn), p.limits.output))); err != nil {
+		return err
+	}
 	name, err := abi.String(mem, "name", np, nn, maxCallName)
 	if err != nil {
 		return refuse(st, abi.FuncCall, err)
@@ -192,9 +224,15 @@ func (r *Runtime) hostCall(ctx context.Context, c engine.Caller, stack []uint64)
 		return refuse(st, abi.FuncCall, err)
 	}
 	out, callErr := r.dispatch(ctx, st, name, payload)
+	if ie, ok := callErr.(*hostInterrupted); ok {
+		return ie.err // past the deadline or cancelled: the guest must not go on
+	}
 	tag, body := byte(abi.TagOK), out
 	if callErr != nil {
 		tag, body = abi.TagErr, []byte(callErr.Error())
+	}
+	if err := st.inst.charge(ctx, bytesFuel(uint64(len(body)))); err != nil {
+		return err
 	}
 	if err := abi.LowerResult(ctx, mem, st.inst, ret, tag, body); err != nil {
 		return refuse(st, abi.FuncCall, err)
@@ -207,6 +245,12 @@ func (r *Runtime) hostCall(ctx context.Context, c engine.Caller, stack []uint64)
 func (r *Runtime) dispatch(ctx context.Context, st *callState, name string, payload []byte) (out []byte, err error) {
 	p := st.inst.p
 	ev := capabilities.Event{Kind: capabilities.KindHost, Resource: name, Op: "call"}
+	if err := manifest.CheckHostCallName(name); err != nil {
+		// No grant can match it, and no application function has it.
+		ev.Rule = "invalid host-call name"
+		p.deny(st, ev)
+		return nil, fmt.Errorf("permission denied: %w", err)
+	}
 	if !p.caps.AllowHostCall(name) {
 		ev.Rule = "no host grant matches"
 		if !capabilities.MatchAnyHostCall(p.ins.Manifest.Capabilities.Host, name) {
@@ -221,14 +265,7 @@ func (r *Runtime) dispatch(ctx context.Context, st *callState, name string, payl
 	if !ok {
 		return nil, fmt.Errorf("host call %q is not provided by the application", name)
 	}
-	defer func() {
-		if v := recover(); v != nil {
-			out, err = nil, fmt.Errorf("host call %q failed: panic: %v", name, v)
-		}
-	}()
-	bctx, cancel := st.bounded(ctx)
-	defer cancel()
-	out, err = fn(bctx, payload)
+	out, err = p.runHostFunc(ctx, st, name, fn, payload)
 	if err != nil {
 		return nil, err
 	}
@@ -237,3 +274,70 @@ func (r *Runtime) dispatch(ctx context.Context, st *callState, name string, payl
 	}
 	return out, nil
 }
+
+// hostResult is what an application's host function returned.
+type hostResult struct {
+	out []byte
+	err error
+}
+
+// runHostFunc runs the application's host function fn for the call st,
+// with the caller's context bounded by the call's deadline (and
+// cancelled if the plugin's Close cancels its calls).
+//
+// fn runs in a goroutine of its own, so that one that ignores its
+// context cannot hold the call past its deadline: once the context is
+// done, the call stops (the error wraps engine.ErrInterrupted, which the
+// call reports as ErrTimeout or ErrCanceled), whatever fn returns and
+// when, and the guest runs no further. fn then goes on alone; its result
+// is dropped. It has only its copy of the payload, nothing of the
+// guest's memory.
+func (p *Plugin) runHostFunc(ctx context.Context, st *callState, name string, fn HostFunc, payload []byte) ([]byte, error) {
+	parent := st.ctx
+	if parent == nil {
+		parent = ctx
+	}
+	// The caller's context, not ctx: ctx lives in the instance and is
+	// reused by its next call, and fn may outlive this one.
+	hctx, cancel := parent, context.CancelFunc(func() {})
+	if d := st.start(); !d.IsZero() {
+		hctx, cancel = context.WithDeadline(parent, d)
+	}
+	defer cancel()
+	done := make(chan hostResult, 1)
+	go func() {
+		var r hostResult
+		defer func() {
+			if v := recover(); v != nil {
+				r = hostResult{err: fmt.Errorf("host call %q failed: panic: %v", name, v)}
+			}
+			done <- r
+		}()
+		r.out, r.err = fn(hctx, payload)
+	}()
+	// The plugin's Close may cancel its calls in flight (p.abort): waited
+	// for here rather than merged into hctx, which would cost a context
+	// and a registration more on every host call.
+	select {
+	case r := <-done:
+		if hctx.Err() == nil && !p.aborted.Load() {
+			return r.out, r.err
+		}
+	case <-hctx.Done():
+	case <-p.abort.Done():
+	}
+	cause := context.Cause(p.abort)
+	if cause == nil {
+		cause = context.Cause(hctx)
+	}
+	cancel() // fn sees its context done, if it looks
+	p.logger.Warn("host function still running at the call's deadline or cancellation: the call is stopped",
+		slog.String("host_call", name), slog.String("function", st.fn), slog.Any("cause", cause))
+	return nil, &hostInterrupted{fmt.Errorf("%w: host call %q: %w", engine.ErrInterrupted, name, cause)}
+}
+
+// hostInterrupted is runHostFunc's error when the call must stop, told
+// apart by its type from any error of the application's host function.
+type hostInterrupted struct{ err error }
+
+func (e *hostInterrupted) Error() string { return e.err.Error() }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vitte-lang/vitte-plugin/abi"
 	"github.com/vitte-lang/vitte-plugin/capabilities"
+	"github.com/vitte-lang/vitte-plugin/internal/meter"
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
 )
 
@@ -49,6 +50,14 @@ func (r *Runtime) hostRequest(ctx context.Context, c engine.Caller, stack []uint
 		return refuse(st, abi.FuncRequest, err)
 	}
 	p := st.inst.p
+	// The sizes asked for, bounded by the limits past which lifting them
+	// fails; the headers' strings are charged once lifted, with the
+	// response.
+	asked := min(uint64(uint32(stack[1])), maxMethod) + min(uint64(uint32(stack[3])), maxURL) +
+		min(uint64(uint32(stack[5])), maxHeaders)*abi.TupleSize + min(uint64(uint32(stack[7])), p.limits.output)
+	if err := st.inst.charge(ctx, meter.HostFuel(asked)); err != nil {
+		return err
+	}
 	req, err := liftRequest(mem, stack, p.limits.output)
 	if err != nil {
 		return refuse(st, abi.FuncRequest, err)
@@ -60,6 +69,21 @@ func (r *Runtime) hostRequest(ctx context.Context, c engine.Caller, stack []uint
 		// The call ran out of time (or was canceled) during the request:
 		// report that, not a failure to lower the result.
 		return fmt.Errorf("%w: %w", engine.ErrInterrupted, context.Cause(bctx))
+	}
+	got := uint64(0) // the headers of the request, the response
+	for _, h := range req.headers {
+		got += uint64(len(h.Key) + len(h.Value))
+	}
+	if reqErr != nil {
+		got += uint64(len(reqErr.Error()))
+	} else {
+		got += uint64(len(resp.Body))
+		for _, h := range resp.Headers {
+			got += abi.TupleSize + uint64(len(h.Key)+len(h.Value))
+		}
+	}
+	if err := st.inst.charge(ctx, bytesFuel(got)); err != nil {
+		return err
 	}
 	if reqErr != nil {
 		err = abi.LowerResponseError(ctx, mem, st.inst, ret, reqErr.Error())
@@ -141,6 +165,11 @@ func (p *Plugin) doHTTP(ctx context.Context, st *callState, req httpRequest) (ab
 func newHTTPRequest(ctx context.Context, req httpRequest) (*http.Request, error) {
 	if !isToken(req.method) {
 		return nil, fmt.Errorf("invalid method %q: want a token like GET or POST", req.method)
+	}
+	if strings.EqualFold(req.method, http.MethodConnect) {
+		// A CONNECT asks a proxy for a tunnel to another destination,
+		// which no net rule would then see.
+		return nil, fmt.Errorf("method %q is not allowed: it opens a tunnel to a destination the net rules do not check", req.method)
 	}
 	var body io.Reader
 	if len(req.body) > 0 {

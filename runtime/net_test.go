@@ -325,6 +325,22 @@ func TestNet_Refused(t *testing.T) {
 			next: other.at("127.0.0.1", "/next"),
 		},
 		{
+			// The audit's escape: a grant without a port means 80 and 443,
+			// and a manifest asking for another port does not widen it.
+			name:   "portless grant, port in the request",
+			net:    []string{granted, "127.0.0.1:" + other.port},
+			grants: []string{granted, "127.0.0.1"},
+			input:  other.at("127.0.0.1", "/"), resource: other.at("127.0.0.1", "/"),
+			rule: "no net grant matches",
+		},
+		{
+			name:   "portless CIDR grant, port in the request",
+			net:    []string{granted, "127.0.0.1:" + other.port},
+			grants: []string{granted, "127.0.0.0/8"},
+			input:  other.at("127.0.0.1", "/"), resource: other.at("127.0.0.1", "/"),
+			rule: "no net grant matches",
+		},
+		{
 			name:  "password redacted",
 			net:   []string{granted},
 			input: "http://user:secret@evil.test:" + srv.port + "/", resource: "http://user:xxxxx@evil.test:" + srv.port + "/",
@@ -398,6 +414,8 @@ func TestNet_Failed(t *testing.T) {
 		{"body over the output limit", "get", srv.at("127.0.0.1", fmt.Sprintf("/big?n=%d", 64<<10+1)),
 			fmt.Sprintf("request to %q: response body is over the plugin's output limit of 65536 bytes", srv.at("127.0.0.1", fmt.Sprintf("/big?n=%d", 64<<10+1)))},
 		{"invalid method", "get", "GE(T " + srv.at("127.0.0.1", "/"), `invalid method "GE(T": want a token like GET or POST`},
+		{"CONNECT", "request", "CONNECT " + srv.at("127.0.0.1", "/") + "\n\n", `method "CONNECT" is not allowed: it opens a tunnel`},
+		{"connect", "request", "connect " + srv.at("127.0.0.1", "/") + "\n\n", `method "connect" is not allowed: it opens a tunnel`},
 		{"invalid URL", "get", "http://127.0.0.1:" + srv.port + "/%zz", `invalid URL "http://127.0.0.1:` + srv.port + `/%zz": invalid URL escape "%zz"`},
 		{"no host", "get", "http:///etc/passwd", `URL "http:///etc/passwd" has no host`},
 		{"invalid header name", "request", "GET " + srv.at("127.0.0.1", "/") + "\nbad name: x\n\n", `header 0: invalid name "bad name"`},
@@ -406,10 +424,14 @@ func TestNet_Failed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			hits := srv.hits.Load()
 			_, err := p.Call(ctx, tt.fn, []byte(tt.input))
 			var ge *runtime.GuestError
 			require.ErrorAs(t, err, &ge)
 			assert.Contains(t, ge.Message, tt.msg)
+			if !strings.HasPrefix(tt.name, "body") && !strings.HasPrefix(tt.name, "loop") {
+				assert.Equal(t, hits, srv.hits.Load(), "refused before anything was sent")
+			}
 			assert.NotErrorIs(t, err, runtime.ErrPermission)
 			assert.Empty(t, e.audit.take())
 			out, err := p.Call(ctx, "get", []byte(srv.at("127.0.0.1", "/next")))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
@@ -29,7 +30,8 @@ import (
 //     times out or breaks the ABI is discarded and replaced in the
 //     background; each new instance runs _initialize and on-load.
 //  3. Close waits for calls in flight, runs on-unload on every instance and
-//     frees them. Calls after Close fail with ErrClosed.
+//     frees them, within its context: see Close. Calls after Close fail
+//     with ErrClosed.
 type Plugin struct {
 	rt       *Runtime
 	ins      *Inspection
@@ -47,6 +49,14 @@ type Plugin struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// abort is cancelled, and aborted set, when Close's context ends
+	// while calls are in flight: they stop at their next fuel check
+	// (outOfFuel), sleep or waiting host function, and fail with
+	// ErrCanceled (wrapping ErrClosed).
+	abort     context.Context
+	stopCalls context.CancelCauseFunc
+	aborted   atomic.Bool
 
 	breaker breaker // quarantine.go
 }
@@ -78,6 +88,7 @@ func newPlugin(rt *Runtime, ins *Inspection, compiled engine.Module, lim limits,
 		sha:      hex.EncodeToString(ins.ModuleSHA256[:]),
 		logLimit: newRateLimit(rt.cfg.logRate, rt.cfg.logBurst),
 	}
+	p.abort, p.stopCalls = context.WithCancelCause(context.Background())
 	p.names = append(p.names, ins.Contract.Handlers...)
 	p.indexHandlers()
 	p.pool = newPool(rt.cfg.instances, rt.cfg.warm, p.newInstance, p.logger)
@@ -140,6 +151,11 @@ func (p *Plugin) Inspection() *Inspection { return p.ins }
 // with a *CallError wrapping ErrNoHandler, ErrGuest (a *GuestError with the
 // plugin's message), ErrTrap, ErrTimeout, ErrFuel, ErrCanceled,
 // ErrContract, ErrClosed or ErrQuarantined (a *QuarantineError).
+//
+// A ctx that is already done fails the call at once with ErrCanceled:
+// no instance is taken and no guest code runs. A ctx that ends during
+// the call stops the guest within about a millisecond of guest code
+// (one fuel quantum), and the call fails with ErrCanceled.
 func (p *Plugin) Call(ctx context.Context, name string, input []byte) ([]byte, error) {
 	return p.call(ctx, name, input, nil, false)
 }
@@ -195,6 +211,12 @@ func (p *Plugin) run(ctx context.Context, name string, input, dst []byte, append
 	h, ok := p.handler(name)
 	if !ok {
 		return nil, p.callError(name, fmt.Errorf("%w (handlers: %v)", ErrNoHandler, p.ins.Contract.Handlers))
+	}
+	if ctx.Err() != nil {
+		// Checked here, not only by the metering code: that sees a done
+		// context at its first fuel check, which a short handler never
+		// reaches, so the outcome would depend on the handler's length.
+		return nil, p.callError(name, fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx)))
 	}
 	if err := p.checkQuarantine(); err != nil {
 		return nil, p.callError(name, err)
@@ -270,23 +292,47 @@ func (p *Plugin) Stats() Stats {
 }
 
 // Close waits for the calls in flight, runs on-unload on each instance and
-// frees the plugin. It is safe to call more than once.
+// frees the plugin. It is safe to call more than once; a second Close
+// returns the first's result.
+//
+// ctx bounds Close: when ctx ends, the calls still in flight are
+// cancelled (they fail with ErrCanceled wrapping ErrClosed: the guest
+// stops within about a millisecond of guest code, a host function that
+// waits sees its context cancelled), the on-unload hooks still to run
+// are skipped and the one running is stopped; each on-unload also has
+// its own limit (limits.timeout, at most DefaultUnloadTimeout). The
+// plugin is freed in every case. If ctx ending cut anything short,
+// Close's error wraps ctx.Err(), joined with any other error.
 func (p *Plugin) Close(ctx context.Context) error {
 	p.closeOnce.Do(func() {
+		idle, cut := p.pool.close(ctx, p.cancelCalls)
 		var errs []error
-		for _, inst := range p.pool.close() {
-			errs = append(errs, inst.unload(ctx))
+		for _, inst := range idle {
+			skipped, err := inst.unloadWithin(ctx)
+			cut = cut || skipped
+			errs = append(errs, err)
 		}
-		errs = append(errs, p.compiled.Close(ctx))
+		// Freeing must not depend on ctx: it is done whatever ctx says.
+		errs = append(errs, p.compiled.Close(context.WithoutCancel(ctx)))
 		p.rt.untrack(p)
 		if d := p.logLimit.flush(); d > 0 {
 			p.reportDropped(d, "")
 		}
-		if err := errors.Join(errs...); err != nil {
+		err := errors.Join(errs...)
+		if cut && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = errors.Join(err, ctx.Err())
+		}
+		if err != nil {
 			p.closeErr = fmt.Errorf("unload plugin %q: %w", p.Name(), err)
 		}
 	})
 	return p.closeErr
+}
+
+// cancelCalls stops the calls in flight because Close's context ended.
+func (p *Plugin) cancelCalls(ctx context.Context) {
+	p.aborted.Store(true)
+	p.stopCalls(fmt.Errorf("%w: Close's context ended: %w", ErrClosed, context.Cause(ctx)))
 }
 
 // instance is one instance of a plugin's module. It runs one call at a
@@ -305,6 +351,7 @@ type instance struct {
 	current   *callState // the call in progress, for denials reported by the engine
 	fuel      engine.Global
 	left      int64     // the fuel counter after the last handler call; -1: unknown
+	credit    uint64    // fuel taken from the counter ahead for host calls (hostwork.go)
 	st        callState // the state of the handler call in progress
 	cctx      callCtx   // the context of the handler call in progress
 }
@@ -320,6 +367,7 @@ type instance struct {
 func (i *instance) refuel(st *callState) {
 	left := i.left
 	i.left = -1
+	i.credit = 0 // a call's credit is its own (hostwork.go)
 	q := int64(fuelQuantum)
 	if st.budget > 0 {
 		q = min(q, int64(st.budget))
@@ -334,6 +382,7 @@ func (i *instance) refuel(st *callState) {
 // spent records the fuel st used, from the counter's value after a call,
 // and keeps that value for the next call (refuel).
 func (i *instance) spent(st *callState) {
+	i.settle()
 	left := int64(i.fuel.Get())
 	st.used = uint64(max(int64(st.given)-left, 0))
 	i.left = left
@@ -351,8 +400,9 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	}
 	ei, err := p.compiled.Instantiate(cctx, engine.InstanceConfig{
 		Name:          p.Name(),
-		Stdout:        p.rt.stdout,
-		Stderr:        p.rt.stderr,
+		Stdout:        &stdio{i: inst, fd: 0, name: "stdout", w: p.rt.stdout},
+		Stderr:        &stdio{i: inst, fd: 1, name: "stderr", w: p.rt.stderr},
+		Charge:        inst.charge,
 		Env:           p.env,
 		Mounts:        mounts,
 		Deterministic: p.rt.cfg.deterministic,
@@ -526,10 +576,11 @@ func (i *instance) sleep(ns int64) {
 		select {
 		case <-t.C:
 		case <-ctx.Done():
+		case <-i.p.abort.Done():
 		}
 		t.Stop()
 	}
-	if ctx.Err() != nil || st.expired() {
+	if ctx.Err() != nil || st.expired() || i.p.aborted.Load() {
 		i.fuel.Set(^uint64(0)) // -1: out of fuel at the next block
 	}
 }
@@ -548,20 +599,32 @@ func (i *instance) Realloc(ctx context.Context, oldPtr, oldSize, align, newSize 
 	return uint32(i.rstack[0]), nil
 }
 
+// unload runs on-unload, if the plugin has it, and frees the instance.
 func (i *instance) unload(ctx context.Context) error {
-	var err error
+	_, err := i.unloadWithin(ctx)
+	return err
+}
+
+// unloadWithin is unload within ctx: a ctx already done skips on-unload
+// (skipped is then true); one that ends during it stops it.
+func (i *instance) unloadWithin(ctx context.Context) (skipped bool, err error) {
 	if i.p.ins.Contract.OnUnload {
-		cctx, cancel := context.WithTimeout(ctx, min(i.p.limits.timeout, DefaultUnloadTimeout))
-		st := &callState{inst: i, fn: abi.ExportOnUnload, budget: i.p.limits.fuel, ctx: cctx}
-		i.current = st
-		i.refuel(st)
-		if e := i.inst.Func(abi.ExportOnUnload).Call(withState(cctx, st), nil); e != nil {
-			err = fmt.Errorf("%s: %w", abi.ExportOnUnload, classify(ctx, min(i.p.limits.timeout, DefaultUnloadTimeout), st, e))
+		if ctx.Err() != nil {
+			skipped = true
+		} else {
+			timeout := min(i.p.limits.timeout, DefaultUnloadTimeout)
+			cctx, cancel := context.WithTimeout(ctx, timeout)
+			st := &callState{inst: i, fn: abi.ExportOnUnload, budget: i.p.limits.fuel, ctx: cctx}
+			i.current = st
+			i.refuel(st)
+			if e := i.inst.Func(abi.ExportOnUnload).Call(withState(cctx, st), nil); e != nil {
+				err = fmt.Errorf("%s: %w", abi.ExportOnUnload, classify(ctx, timeout, st, e))
+			}
+			i.current = nil
+			cancel()
 		}
-		i.current = nil
-		cancel()
 	}
-	return errors.Join(err, i.inst.Close(ctx))
+	return skipped, errors.Join(err, i.inst.Close(context.WithoutCancel(ctx)))
 }
 
 // classify turns an engine error from a guest call into the runtime's
@@ -575,6 +638,9 @@ func classify(ctx context.Context, timeout time.Duration, st *callState, err err
 	case errors.Is(err, engine.ErrInterrupted):
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
+		}
+		if st != nil && st.inst != nil && st.inst.p.aborted.Load() {
+			return fmt.Errorf("%w: %w", ErrCanceled, context.Cause(st.inst.p.abort))
 		}
 		return fmt.Errorf("%w after %s (limits.timeout)", ErrTimeout, timeout)
 	case errors.As(err, &exit):
@@ -612,6 +678,10 @@ type callState struct {
 	// ctx is the context of the call: the caller's for a handler, one
 	// bounded by the timeout for the others.
 	ctx context.Context
+	// stdio counts the bytes written to stdout and stderr (hostwork.go);
+	// stdioRefused records that a write past the limit was audited.
+	stdio        [2]uint64
+	stdioRefused [2]bool
 }
 
 // start sets the call's deadline, if it has a timeout and no deadline
@@ -643,6 +713,9 @@ func (st *callState) reset(fn string, ctx context.Context) {
 		st.deadline = time.Time{}
 	}
 	st.denied, st.refills, st.given, st.used = false, 0, 0, 0
+	if st.stdio != [2]uint64{} || st.stdioRefused != [2]bool{} {
+		st.stdio, st.stdioRefused = [2]uint64{}, [2]bool{}
+	}
 }
 
 // expired reports whether the call ran past its deadline.
@@ -651,17 +724,28 @@ func (st *callState) expired() bool {
 	return !d.IsZero() && time.Now().After(d)
 }
 
-// bounded returns ctx bounded by the call's deadline, for host functions
-// that wait (network requests, the application's host functions).
+// bounded returns ctx bounded by the call's deadline, and cancelled if
+// the plugin's Close cancels the calls in flight, for host functions that
+// wait (network requests, the application's host functions).
 func (st *callState) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
 	if st == nil {
 		return ctx, func() {}
 	}
-	d := st.start()
-	if d.IsZero() {
-		return ctx, func() {}
+	cancelDeadline := context.CancelFunc(func() {})
+	if d := st.start(); !d.IsZero() {
+		ctx, cancelDeadline = context.WithDeadline(ctx, d)
 	}
-	return context.WithDeadline(ctx, d)
+	if st.inst == nil {
+		return ctx, cancelDeadline
+	}
+	abort := st.inst.p.abort
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(abort, func() { cancel(context.Cause(abort)) })
+	return ctx, func() {
+		stop()
+		cancel(nil)
+		cancelDeadline()
+	}
 }
 
 type stateKey struct{}

@@ -71,7 +71,9 @@ func (p *pool) get(ctx context.Context) (*instance, error) {
 				p.busy--
 				p.wakeLocked()
 				p.mu.Unlock()
-				return nil, fmt.Errorf("new instance: %w", err)
+				// Like Load's (load.go), a failure that is not the guest's
+				// is the module's or the grants'.
+				return nil, withKind(instantiateKind(err), fmt.Errorf("new instance: %w", err))
 			}
 			return inst, nil
 		}
@@ -215,8 +217,11 @@ func (p *pool) closeDrainedLocked() {
 }
 
 // close refuses new calls, waits for the calls in flight and the
-// background creations, and returns the idle instances.
-func (p *pool) close() []*instance {
+// background creations, and returns the idle instances. If ctx ends
+// first, it calls cancel, which makes the calls in flight stop, waits for
+// them to end all the same (they no longer run guest code past a fuel
+// quantum, nor wait in a host function), and reports it with cut.
+func (p *pool) close(ctx context.Context, cancel func(context.Context)) (idle []*instance, cut bool) {
 	p.mu.Lock()
 	p.closed = true
 	for len(p.waiters) > 0 {
@@ -226,15 +231,25 @@ func (p *pool) close() []*instance {
 		p.closeDrainedLocked()
 	}
 	p.mu.Unlock()
-	<-p.drained
+	select {
+	case <-p.drained: // first: nothing is cut short when nothing runs
+	default:
+		select {
+		case <-p.drained:
+		case <-ctx.Done():
+			cancel(ctx)
+			cut = true
+			<-p.drained
+		}
+	}
 	p.stopBg() // an on-load in the background need not run to its end
 	p.bg.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	idle := p.idle
+	idle = p.idle
 	p.idle = nil
 	p.live -= len(idle)
-	return idle
+	return idle, cut
 }
 
 // stats returns the calls counted by release and the instances.

@@ -359,7 +359,9 @@ func (rl *Reloadable) emit(p *Plugin, e Event) {
 }
 
 // Close waits for the calls in flight, then unloads the current version.
-// Calls after Close fail with ErrClosed.
+// Calls after Close fail with ErrClosed. ctx bounds Close as it bounds
+// Plugin.Close: when it ends, the calls in flight are cancelled (they fail
+// with ErrCanceled wrapping ErrClosed), and Close's error wraps ctx.Err().
 func (rl *Reloadable) Close(ctx context.Context) error {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
@@ -368,7 +370,11 @@ func (rl *Reloadable) Close(ctx context.Context) error {
 	}
 	v := rl.cur.Load()
 	v.release()
-	<-v.drained
+	select {
+	case <-v.drained:
+	case <-ctx.Done():
+		// Plugin.Close cancels the calls still in flight and waits for them.
+	}
 	return v.p.Close(ctx)
 }
 
@@ -381,11 +387,11 @@ func (r *Runtime) readVerified(path string, lc LoadConfig) (*source, error) {
 	}
 	pkg, err := vitplug.OpenFile(path, vitplug.Limits{})
 	if err != nil {
-		return nil, fmt.Errorf("load plugin from %s: %w", path, err)
+		return nil, withKind(ErrPackage, fmt.Errorf("load plugin from %s: %w", path, err))
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("load plugin from %s: %w", path, err)
+		return nil, withKind(ErrPackage, fmt.Errorf("load plugin from %s: %w", path, err))
 	}
 	return verifyPackage(pkg, "file://"+filepath.ToSlash(abs), lc)
 }
@@ -399,7 +405,7 @@ func verifyPackage(pkg *vitplug.Package, where string, lc LoadConfig) (*source, 
 		return src, fmt.Errorf("load plugin %q from %s: %w: no package verifier configured (see LoadConfig.WithPackageVerifier)", name, where, ErrUntrusted)
 	}
 	if err := lc.verify(pkg, where); err != nil {
-		return src, fmt.Errorf("load plugin %q from %s: %w", name, where, err)
+		return src, withKind(ErrUntrusted, fmt.Errorf("load plugin %q from %s: %w", name, where, err))
 	}
 	return src, nil
 }

@@ -10,13 +10,23 @@ import (
 	"sync"
 
 	"github.com/vitte-lang/vitte-plugin/abi"
+	"github.com/vitte-lang/vitte-plugin/manifest"
 	"github.com/vitte-lang/vitte-plugin/runtime/internal/engine"
 )
 
 // HostFunc is a function the application provides to plugins under a
 // dotted name ("compiler.ast"). A plugin reaches it through host.call,
 // with a payload of bytes; the returned bytes, or the error's message, go
-// back to the plugin. ctx is the plugin call's context.
+// back to the plugin.
+//
+// ctx is the plugin call's context with the call's deadline
+// (limits.timeout). A HostFunc should return when ctx is done: the call
+// does not wait for it. Once ctx is done (the deadline passed, the caller
+// cancelled, or the plugin's Close cancelled its calls), the call fails
+// with ErrTimeout or ErrCanceled whatever the function returns, the guest
+// runs no further, and a function still running goes on in its own
+// goroutine, its result dropped. It runs in a goroutine of its own in
+// every case; payload is its own copy.
 type HostFunc func(ctx context.Context, payload []byte) ([]byte, error)
 
 // Runtime loads and runs plugins. It is safe for concurrent use. Create it
@@ -39,6 +49,9 @@ type Runtime struct {
 func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if cfg.maxOutput == 0 && cfg.maxMemory == 0 {
 		return nil, errors.New("new runtime: the zero Config is not usable: start from NewConfig()")
+	}
+	if err := cfg.compileLimits.effective().validate(); err != nil {
+		return nil, fmt.Errorf("new runtime: %w", err)
 	}
 	rt := &Runtime{
 		cfg:       cfg,
@@ -69,11 +82,17 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 
 // RegisterHostFunc makes fn available to plugins as the host call name.
 // A plugin reaches it only if its manifest's [capabilities].host patterns
-// match name. Registering a name again replaces the function. It panics if
-// name is empty or fn nil: those are programming errors.
+// match name. Registering a name again replaces the function. name is
+// written as manifests write host calls: dotted lower-case segments of
+// [a-z0-9_-], like "compiler.ast" (see manifest.CheckHostCallName). It
+// panics if name is not such a name or fn is nil: those are programming
+// errors.
 func (r *Runtime) RegisterHostFunc(name string, fn HostFunc) {
-	if name == "" || fn == nil {
+	if fn == nil {
 		panic("runtime: RegisterHostFunc needs a name and a function")
+	}
+	if err := manifest.CheckHostCallName(name); err != nil {
+		panic("runtime: RegisterHostFunc: " + err.Error())
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -100,7 +119,12 @@ func (r *Runtime) hostFunc(name string) (HostFunc, bool) {
 }
 
 // Close unloads every plugin still loaded (running on-unload) and frees the
-// engine.
+// engine. The plugins close in parallel, each as Plugin.Close does: when
+// ctx ends, the calls still in flight are cancelled (they fail with
+// ErrCanceled wrapping ErrClosed) and the on-unload hooks not yet run are
+// skipped, so that Close returns soon after ctx ends, its error then
+// wrapping ctx.Err(), joined with any other error. Everything is freed in
+// every case. A second Close returns nil.
 func (r *Runtime) Close(ctx context.Context) error {
 	r.mu.Lock()
 	if r.closed {
@@ -113,11 +137,14 @@ func (r *Runtime) Close(ctx context.Context) error {
 		plugins = append(plugins, p)
 	}
 	r.mu.Unlock()
-	var errs []error
-	for _, p := range plugins {
-		errs = append(errs, p.Close(ctx))
+	errs := make([]error, len(plugins)+1)
+	var wg sync.WaitGroup
+	for i, p := range plugins {
+		wg.Go(func() { errs[i] = p.Close(ctx) })
 	}
-	errs = append(errs, r.engine.Close(ctx))
+	wg.Wait()
+	// Freeing must not depend on ctx: it is done whatever ctx says.
+	errs[len(plugins)] = r.engine.Close(context.WithoutCancel(ctx))
 	return errors.Join(errs...)
 }
 

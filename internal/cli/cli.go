@@ -65,6 +65,7 @@ type env struct {
 	engine         string
 	noCache        bool
 	cache          runtime.CompilationCache
+	ceilings       ceilingFlags
 	profile        *runtime.Profile // call --profile: the runtime samples guest code into it
 }
 
@@ -111,6 +112,10 @@ func newRoot(e *env) *cobra.Command {
 that run in a sandbox and touch only what their plugin.toml asked for and
 the user granted.
 
+A plugin's [limits] are lowered, with a warning, to the ceilings
+--max-memory (default 512MiB), --max-timeout (5m) and --max-output (64MiB);
+a manifest can only lower them.
+
 Exit status: 0 success, 1 plugin or runtime error, 2 usage error,
 3 verification failed, 4 permission denied.`,
 		SilenceUsage:  true,
@@ -118,6 +123,7 @@ Exit status: 0 success, 1 plugin or runtime error, 2 usage error,
 	}
 	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "lowest plugin log level shown on stderr: trace, debug, info, warn, error")
 	root.PersistentFlags().StringVar(&e.engine, "engine", string(runtime.EngineWazero), "WebAssembly engine: wazero, or wasmtime (in a binary built with -tags wasmtime)")
+	e.ceilings.register(root.PersistentFlags())
 	root.PersistentFlags().BoolVar(&e.noCache, "no-cache", false, "compile plugins without the compilation cache ($VITTE_CACHE_DIR, default ~/.cache/vitte/compiled)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: err, hints: []string{fmt.Sprintf("run '%s --help' for usage", c.CommandPath())}}
@@ -207,6 +213,9 @@ func (e *env) runtimeWith(ctx context.Context, pluginStdoutToStderr bool, audit 
 	}
 	cfg := runtime.NewConfig().WithStdout(out).WithStderr(e.stderr).WithLogger(l).WithAuditor(audit).WithAuditAllowed(auditAllowed).
 		WithEngine(eng)
+	if cfg, err = e.ceilings.apply(cfg); err != nil {
+		return nil, err
+	}
 	if e.profile != nil {
 		cfg = cfg.WithProfile(e.profile)
 	}
@@ -257,6 +266,7 @@ func (e *env) open(ctx context.Context, dir string, gf *grantFlags, configs []st
 		return nil, errors.Join(classify(err), s.close(ctx))
 	}
 	s.p = p
+	warnLowered(e.stderr, p.Name(), p.Limits())
 	return s, nil
 }
 

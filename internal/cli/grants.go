@@ -78,15 +78,26 @@ func (g *grantFlags) grants() (capabilities.Grants, error) {
 		out = out.WithNet(n)
 	}
 	for _, n := range g.denyNet {
-		if _, err := manifest.ParseNetPattern(n); err != nil {
+		if _, err := manifest.ParseDenyNetPattern(n); err != nil {
 			return out, usageErrorf("--deny-net: %v", err)
 		}
 		out = out.WithoutNet(n)
 	}
 	for _, h := range g.host {
+		if err := manifest.CheckHostPattern(h); err != nil {
+			return out, withCode(ExitUsage, fmt.Errorf("--allow-host: %w", err),
+				`a pattern names host calls: "compiler.ast", or "studio.*" for a namespace`)
+		}
 		out = out.WithHostCall(h)
 	}
 	for _, e := range g.env {
+		if err := manifest.CheckEnvName(e); err != nil {
+			hint := "--allow-env takes the name of one variable (repeat the flag for more); its value comes from your environment"
+			if strings.Contains(e, "*") {
+				hint = "--allow-env takes no patterns: name each variable (repeat the flag), or use --allow-all for every variable the plugin requests"
+			}
+			return out, withCode(ExitUsage, fmt.Errorf("--allow-env: %w", err), hint)
+		}
 		out = out.WithEnv(e)
 	}
 	if g.all {

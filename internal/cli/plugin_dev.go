@@ -176,6 +176,7 @@ func (d *devSession) start(ctx context.Context, arg, out string, gf *grantFlags,
 		return classify(err)
 	}
 	d.rl = rl
+	warnLowered(d.e.stderr, rl.Name(), rl.Current().Limits())
 	d.loaded()
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vitte-lang/vitte-plugin/capabilities"
+	"github.com/vitte-lang/vitte-plugin/manifest"
 	"github.com/vitte-lang/vitte-plugin/runtime"
 )
 
@@ -28,7 +29,9 @@ type info struct {
 	ABI          string            `json:"abi"`
 	Capabilities infoCapabilities  `json:"capabilities"`
 	Granted      infoGranted       `json:"granted"`
-	Limits       infoLimits        `json:"limits"`
+	Limits       infoLimits        `json:"limits"`           // as plugin.toml says
+	Effective    infoLimits        `json:"effective_limits"` // what the plugin gets, under the --max-* ceilings
+	Lowered      []string          `json:"lowered,omitempty"`
 	Config       map[string]string `json:"config"`
 	Dependencies map[string]string `json:"dependencies"`
 	Handlers     []infoHandler     `json:"handlers"`
@@ -36,6 +39,7 @@ type info struct {
 	Imports      []infoImport      `json:"imports"`
 	ModuleSize   int               `json:"module_size"`
 	ModuleSHA256 string            `json:"module_sha256"`
+	Compiler     string            `json:"compiler,omitempty"` // how the runtime compiles the module, and why (runtime.CompileLimits)
 	Problems     []string          `json:"problems,omitempty"`
 	Python       *infoPython       `json:"python,omitempty"` // kind "python" (plugin_info_python.go)
 }
@@ -54,6 +58,9 @@ type infoGranted struct {
 	Host   []infoHost  `json:"host"`
 	Env    []string    `json:"env"`
 	Denied []string    `json:"denied"`
+	// Warnings: mounts that overlap with different modes
+	// (capabilities.Set.MountWarnings).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // infoHost is a requested host-call pattern and the grants that cover it.
@@ -106,12 +113,16 @@ func newInfo(ins *runtime.Inspection, set *capabilities.Set) *info {
 		Homepage: m.Plugin.Homepage, ABI: m.Plugin.ABI,
 		Capabilities: infoCapabilities{FS: []infoFS{}, Net: nonNil(m.Capabilities.Net), Host: nonNil(m.Capabilities.Host), Env: nonNil(m.Capabilities.Env)},
 		Limits:       infoLimits{Memory: m.Limits.Memory.String(), Timeout: m.Limits.Timeout.String(), Output: m.Limits.Output.String(), Fuel: m.Limits.Fuel},
+		Effective: infoLimits{Memory: manifest.Size(ins.Limits.Memory).String(), Timeout: ins.Limits.Timeout.String(),
+			Output: manifest.Size(ins.Limits.Output).String(), Fuel: ins.Limits.Fuel},
+		Lowered:      loweredLines(ins.Limits),
 		Config:       m.Config,
 		Dependencies: map[string]string{},
 		Handlers:     []infoHandler{},
 		Imports:      []infoImport{},
 		ModuleSize:   ins.ModuleSize,
 		ModuleSHA256: hex.EncodeToString(ins.ModuleSHA256[:]),
+		Compiler:     ins.Compiler.String(),
 	}
 	for _, f := range m.Capabilities.FS {
 		in.Capabilities.FS = append(in.Capabilities.FS, infoFS{Path: f.Path, Mode: string(f.Mode)})
@@ -120,6 +131,7 @@ func newInfo(ins *runtime.Inspection, set *capabilities.Set) *info {
 	for _, mt := range set.Mounts {
 		in.Granted.FS = append(in.Granted.FS, infoMount{Path: mt.Guest, Mode: string(mt.Mode), Host: mt.Host})
 	}
+	in.Granted.Warnings = set.MountWarnings()
 	for _, n := range set.Net {
 		in.Granted.Net = append(in.Granted.Net, n.String())
 	}
@@ -225,6 +237,7 @@ func printInfo(w io.Writer, in *info) {
 	row("homepage", in.Homepage)
 	row("abi", in.ABI)
 	row("module", fmt.Sprintf("%s (%d bytes, sha256 %s)", in.Module, in.ModuleSize, in.ModuleSHA256))
+	row("compiler", in.Compiler)
 	printPythonInfo(w, in)
 	fmt.Fprintln(w, "capabilities:  requested -> granted (by the --allow-* flags)")
 	if len(in.Capabilities.FS)+len(in.Capabilities.Net)+len(in.Capabilities.Host)+len(in.Capabilities.Env) == 0 {
@@ -265,11 +278,17 @@ func printInfo(w io.Writer, in *info) {
 	for _, v := range in.Capabilities.Env {
 		fmt.Fprintf(w, "  env   %s -> %s\n", v, verdict("env "+v, "granted"))
 	}
-	fmt.Fprintf(w, "limits:       memory %s, timeout %s, output %s", in.Limits.Memory, in.Limits.Timeout, in.Limits.Output)
-	if in.Limits.Fuel > 0 {
-		fmt.Fprintf(w, ", fuel %d", in.Limits.Fuel)
+	for _, wa := range in.Granted.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", wa)
+	}
+	fmt.Fprintf(w, "limits:       memory %s, timeout %s, output %s", in.Effective.Memory, in.Effective.Timeout, in.Effective.Output)
+	if in.Effective.Fuel > 0 {
+		fmt.Fprintf(w, ", fuel %d", in.Effective.Fuel)
 	}
 	fmt.Fprintln(w)
+	for _, l := range in.Lowered {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
 	if len(in.Config) > 0 {
 		fmt.Fprintln(w, "config:")
 		keys := make([]string, 0, len(in.Config))

@@ -38,6 +38,7 @@ func (m *module) code(r *reader) ([]byte, error) {
 		return nil, r.errf(ErrMalformed, "%d function bodies for %d functions", n, len(m.funcTypes))
 	}
 	m.sawCode = true
+	m.stats.Functions = n
 	out := appendU32(make([]byte, 0, len(r.b)+len(r.b)/3+64), uint32(n))
 	var f funcRewriter
 	for i := range n {
@@ -55,6 +56,10 @@ func (m *module) code(r *reader) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		fn := m.numFuncImports + uint32(i)
+		m.stats.Body.update(uint64(size), fn, br.base)
+		m.stats.Depth.update(uint64(f.stats.depth), fn, f.stats.depthOff)
+		m.stats.DepthSquares += uint64(f.stats.depth) * uint64(f.stats.depth)
 		out = appendU32(out, uint32(len(nb)))
 		out = append(out, nb...)
 	}
@@ -81,6 +86,7 @@ type frame struct {
 	inCatch  bool
 	targeted bool // some branch goes to this frame's label
 	region   int  // loops: index in regions
+	loop     int  // the region of the innermost loop this frame is in (itself, for a loop); 0: none
 	cur      int64
 	alt      int64
 	body     int64
@@ -111,6 +117,11 @@ type region struct {
 	used  bool
 	moved bool   // wrapped as above (decided when the loop ends)
 	bt    [2]int // the loop's block type bytes [start, end) in the body; bt[0] < 0: a type index
+	// parent is the region of the innermost loop around this one (0: none);
+	// movedOut counts the moved loops from this one out, itself included
+	// (set once every loop has ended; see labelPatch).
+	parent   int
+	movedOut int
 }
 
 type patchKind uint8
@@ -121,7 +132,7 @@ const (
 	patchBulk                       // at pos: charge a bulk operation of kind val
 	patchLoopOpen                   // at pos (a loop opcode): the wrapper blocks of region val, if moved
 	patchLoopClose                  // at pos (after its end): the slow path of region val, if moved
-	patchLabel                      // [pos, end): branch label val, plus 3 for each moved loop in crossed[c0:c1]
+	patchLabel                      // [pos, end): branch label val, plus 3 for each moved loop it leaves (see labelPatch)
 )
 
 // Kinds of bulk operations: how the size operand is turned into fuel.
@@ -135,7 +146,7 @@ type patch struct {
 	pos, end int
 	kind     patchKind
 	val      uint32
-	c0, c1   int // patchLabel: the loop regions the branch leaves, in funcRewriter.crossed
+	c0, c1   int // patchLabel: the innermost loop region the branch leaves, and the one it stays in
 }
 
 // funcRewriter rewrites one function body at a time; its slices are
@@ -145,17 +156,17 @@ type funcRewriter struct {
 	frames  []frame
 	regions []region
 	patches []patch
-	crossed []int // regions of the loops branches leave (see patchLabel)
 	nlocals uint64
 	calls   bool   // the function calls (or tail-calls) a function
 	bulk    bool   // the function has bulk operations: one more local
 	fuelLoc uint32 // an i64 local for the new counter
 	bulkLoc uint32 // an i32 local for a bulk operation's size
 	out     []byte // the new body; valid until the next rewrite
+	stats   funcStats
 }
 
 func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, error) {
-	*f = funcRewriter{m: m, frames: f.frames[:0], regions: f.regions[:0], patches: f.patches[:0], crossed: f.crossed[:0], out: f.out[:0]}
+	*f = funcRewriter{m: m, frames: f.frames[:0], regions: f.regions[:0], patches: f.patches[:0], out: f.out[:0]}
 	ngroups, err := r.count(2)
 	if err != nil {
 		return nil, err
@@ -171,12 +182,22 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 		}
 		f.nlocals += uint64(c)
 	}
+	f.m.stats.Locals.update(f.nlocals, uint32(r.fn), r.base)
 	if f.nlocals+2 > math.MaxUint32 || ngroups+2 > math.MaxUint32 {
 		return nil, r.errf(ErrUnsupported, "too many locals (%d) to add two", f.nlocals)
 	}
 	localsEnd := r.off
 	if err := f.analyze(r); err != nil {
 		return nil, err
+	}
+	// A loop's region comes after its parent's: one pass counts the moved
+	// loops from each one out (see labelPatch).
+	for i := 1; i < len(f.regions); i++ {
+		reg := &f.regions[i]
+		reg.movedOut = f.regions[reg.parent].movedOut
+		if reg.moved {
+			reg.movedOut++
+		}
 	}
 	// A function that neither loops nor calls cannot run for long: its
 	// entry pays without checking (the next check anywhere sees the debt),
@@ -233,12 +254,7 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 				out = f.slowPath(out, reg.cost)
 			}
 		case patchLabel:
-			add := uint32(0)
-			for _, id := range f.crossed[p.c0:p.c1] {
-				if f.regions[id].moved {
-					add += 3
-				}
-			}
+			add := 3 * uint32(f.regions[p.c0].movedOut-f.regions[p.c1].movedOut)
 			if add > 0 {
 				out = appendU32(out, p.val+add)
 				pos = p.end
@@ -340,8 +356,12 @@ func (f *funcRewriter) bulkCharge(out []byte, kind int) []byte {
 	return appendU32(out, f.bulkLoc)
 }
 
-func (f *funcRewriter) push(k frameKind) {
-	f.frames = append(f.frames, frame{kind: k})
+// push opens a frame for the instruction that starts at start.
+func (f *funcRewriter) push(k frameKind, start int) {
+	f.frames = append(f.frames, frame{kind: k, loop: f.top().loop})
+	if d := len(f.frames) - 1; d > f.stats.depth {
+		f.stats.depth, f.stats.depthOff = d, start
+	}
 }
 
 func (f *funcRewriter) top() *frame { return &f.frames[len(f.frames)-1] }
@@ -370,17 +390,17 @@ func (f *funcRewriter) label(r *reader) error {
 
 // labelPatch records the branch label l at [pos, end), with the loops the
 // branch leaves: if some of them are moved, the label moves out by three
-// for each (see region).
+// for each (see region). The loops it leaves are those from the innermost
+// one around the branch out to, not including, the innermost one around
+// its target: the patch keeps both ends, and the rewrite counts the moved
+// ones between them through region.movedOut, so that a branch costs the
+// same however many loops it leaves (a br_table of many labels out of
+// many nested loops would otherwise cost their product).
 func (f *funcRewriter) labelPatch(pos, end int, l uint32) {
-	c0 := len(f.crossed)
-	n := len(f.frames)
-	for i := n - 1; i > n-1-int(l) && i >= 0; i-- {
-		if fr := &f.frames[i]; fr.kind == kindLoop {
-			f.crossed = append(f.crossed, fr.region)
-		}
-	}
-	if len(f.crossed) > c0 {
-		f.patches = append(f.patches, patch{pos: pos, end: end, kind: patchLabel, val: l, c0: c0, c1: len(f.crossed)})
+	inner := f.top().loop
+	outer := f.frames[len(f.frames)-1-int(l)].loop
+	if inner != outer {
+		f.patches = append(f.patches, patch{pos: pos, end: end, kind: patchLabel, val: l, c0: inner, c1: outer})
 	}
 }
 
@@ -477,7 +497,7 @@ func (f *funcRewriter) analyze(r *reader) error {
 			cost = 0
 		case op == 0x02: // block
 			err = r.blockType()
-			f.push(kindBlock)
+			f.push(kindBlock, r.base+start)
 			cost = 0
 		case op == 0x03: // loop
 			btStart := r.off
@@ -490,19 +510,20 @@ func (f *funcRewriter) analyze(r *reader) error {
 			if c := r.b[btStart]; c != blockEmpty && (c < 0x60 || c > 0x7f) {
 				bt[0] = -1
 			}
-			f.push(kindLoop)
-			f.top().region = len(f.regions)
+			parent := f.top().loop
+			f.push(kindLoop, r.base+start)
+			f.top().region, f.top().loop = len(f.regions), len(f.regions)
 			f.patches = append(f.patches,
 				patch{pos: start, kind: patchLoopOpen, val: uint32(len(f.regions))},
 				patch{pos: r.off, kind: patchCharge, val: uint32(len(f.regions))})
-			f.regions = append(f.regions, region{bt: bt})
+			f.regions = append(f.regions, region{bt: bt, parent: parent})
 			cost = 0
 		case op == 0x04: // if
 			if err = r.blockType(); err != nil {
 				break
 			}
 			f.top().cur++
-			f.push(kindIf)
+			f.push(kindIf, r.base+start)
 			cost = 0
 		case op == 0x05: // else
 			t := f.top()
@@ -514,7 +535,7 @@ func (f *funcRewriter) analyze(r *reader) error {
 			cost = 0
 		case op == 0x06: // try (legacy exceptions)
 			err = r.blockType()
-			f.push(kindTry)
+			f.push(kindTry, r.base+start)
 			cost = 0
 		case op == 0x07, op == 0x19: // catch tag, catch_all
 			if op == 0x07 {
@@ -573,6 +594,8 @@ func (f *funcRewriter) analyze(r *reader) error {
 			if n, err = r.count(1); err != nil {
 				break
 			}
+			f.m.stats.BrTable.update(uint64(n)+1, uint32(r.fn), r.base+start)
+			f.m.stats.BrTableTargets += uint64(n) + 1
 			for range n + 1 {
 				if err = f.label(r); err != nil {
 					break
@@ -624,7 +647,7 @@ func (f *funcRewriter) analyze(r *reader) error {
 					break
 				}
 			}
-			f.push(kindTryTable)
+			f.push(kindTryTable, r.base+start)
 			cost = 0
 		case op >= 0x20 && op <= 0x22: // local.get, local.set, local.tee
 			var l uint32

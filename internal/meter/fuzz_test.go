@@ -56,6 +56,7 @@ func checkRaw(t *testing.T, data []byte) {
 	if err != nil {
 		return
 	}
+	checkStats(t, data, out)
 	ctx := context.Background()
 	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter().WithCoreFeatures(api.CoreFeaturesV2))
 	defer r.Close(ctx)
@@ -748,5 +749,31 @@ func (f *fn) stmt(depth int) {
 	default:
 		f.expr(t, depth)
 		f.emit(0x1a)
+	}
+}
+
+// checkStats checks the measures InstrumentStats returns for data, which
+// Instrument turned into out: the same output, and each measure where it
+// says it is.
+func checkStats(t *testing.T, data, out []byte) {
+	t.Helper()
+	out2, st, err := InstrumentStats(data, Options{})
+	if err != nil || !bytes.Equal(out, out2) {
+		t.Fatalf("InstrumentStats differs from Instrument: %v", err)
+	}
+	at := func(what string, m Max, ops ...byte) {
+		if m.Value == 0 {
+			return
+		}
+		if m.Offset < 0 || m.Offset >= len(data) || (len(ops) > 0 && !bytes.Contains(ops, data[m.Offset:m.Offset+1])) {
+			t.Fatalf("%s %v: not at one of the opcodes % x", what, m, ops)
+		}
+	}
+	at("body", st.Body)
+	at("locals", st.Locals)
+	at("depth", st.Depth, 0x02, 0x03, 0x04, 0x06, 0x1f)
+	at("br_table", st.BrTable, 0x0e)
+	if st.Body.Value > uint64(len(data)) || st.BrTableTargets < st.BrTable.Value || st.DepthSquares < st.Depth.Value*st.Depth.Value {
+		t.Fatalf("inconsistent measures: %+v", st)
 	}
 }

@@ -188,16 +188,8 @@ const Version = "meter/2"
 //
 // Errors wrap [ErrMalformed], [ErrUnsupported] or [ErrReservedName].
 func Instrument(wasm []byte, opts Options) ([]byte, error) {
-	shift, err := opts.shift()
-	if err != nil {
-		return nil, err
-	}
-	m := &module{in: wasm, bulkShift: shift}
-	out, err := m.instrument()
-	if err != nil {
-		return nil, fmt.Errorf("instrument: %w", err)
-	}
-	return out, nil
+	out, _, err := InstrumentStats(wasm, opts)
+	return out, err
 }
 
 func (o Options) shift() (uint, error) {

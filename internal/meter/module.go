@@ -70,6 +70,7 @@ type module struct {
 	funcTypes      []uint32
 	numFuncs       uint32 // imported and defined, before ours
 	sawCode        bool
+	stats          Stats // see stats.go
 }
 
 // oof is the index of the out-of-fuel import, fuel the index of the counter.

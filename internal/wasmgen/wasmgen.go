@@ -12,6 +12,10 @@ type Func struct {
 	Type abi.FuncType
 	// Locals are extra locals after the parameters.
 	Locals []abi.ValueType
+	// LocalGroups, when set, declares the locals instead, as (count, type)
+	// groups the way the binary format does: a few bytes can declare
+	// millions of locals.
+	LocalGroups []LocalGroup
 	// Body is the code, without the final 0x0b (end), which is added.
 	Body []byte
 	// Export names the function, if it is exported.
@@ -19,6 +23,12 @@ type Func struct {
 	// Name, when set, names the function in the module's "name" section
 	// (what engines show in stack traces).
 	Name string
+}
+
+// LocalGroup declares Count locals of type Type.
+type LocalGroup struct {
+	Count uint32
+	Type  abi.ValueType
 }
 
 // Import is a function import.
@@ -77,10 +87,18 @@ func (m Module) Bytes() []byte {
 	for i, f := range m.Funcs {
 		funcs = U32(funcs, typeIndex(f.Type))
 		var body []byte
-		body = U32(body, uint32(len(f.Locals)))
-		for _, l := range f.Locals {
-			body = U32(body, 1)
-			body = append(body, byte(l))
+		if f.LocalGroups != nil {
+			body = U32(body, uint32(len(f.LocalGroups)))
+			for _, g := range f.LocalGroups {
+				body = U32(body, g.Count)
+				body = append(body, byte(g.Type))
+			}
+		} else {
+			body = U32(body, uint32(len(f.Locals)))
+			for _, l := range f.Locals {
+				body = U32(body, 1)
+				body = append(body, byte(l))
+			}
 		}
 		body = append(body, f.Body...)
 		body = append(body, 0x0b)

@@ -96,6 +96,12 @@ type InstanceConfig struct {
 	// however long the guest asked for. Nil sleeps for real, for as long
 	// as asked.
 	Sleep func(ns int64)
+	// Charge, when not nil, is called by every WASI function before it
+	// does any work, with the fuel that work costs (the cost model of
+	// internal/meter's host.go, computed from the function's arguments).
+	// It checks the call's deadline and budget: an error stops the guest,
+	// the call trapping with it, and the work is not done.
+	Charge func(ctx context.Context, fuel uint64) error
 }
 
 // Mount maps a guest path to a host directory.

@@ -139,3 +139,56 @@ func TestCompile_FromCache(t *testing.T) {
 	require.NoError(t, other.Close(ctx))
 	assert.Equal(t, 1, cache.pins(), "one kept per module")
 }
+
+// TestCompileInterpreted: the interpreter is a second wazero runtime, made
+// on first use, with the same host functions; its modules are its own (not
+// shared with the compiler's, not kept by the cache, which holds machine
+// code) and the engine's Close closes it.
+func TestCompileInterpreted(t *testing.T) {
+	ctx := context.Background()
+	cache := NewCache()
+	defer cache.Close(ctx)
+	var calls int
+	ei, err := New(ctx, Options{Cache: cache, HostFuncs: []engine.HostFunc{{
+		Module: "host", Name: "add1", Type: abi.FuncType{Params: []abi.ValueType{abi.I32}, Results: []abi.ValueType{abi.I32}},
+		Fn: func(_ context.Context, _ engine.Caller, stack []uint64) error {
+			calls++
+			stack[0]++
+			return nil
+		},
+	}}})
+	require.NoError(t, err)
+	e := ei.(*eng)
+	wasm := wasmgen.Module{
+		MemoryMin: 1, ExportMemory: "memory",
+		Imports: []wasmgen.Import{{Module: "host", Name: "add1", Type: abi.FuncType{Params: []abi.ValueType{abi.I32}, Results: []abi.ValueType{abi.I32}}}},
+		Funcs: []wasmgen.Func{{
+			Type: abi.FuncType{Results: []abi.ValueType{abi.I32}}, Body: []byte{0x41, 41, 0x10, 0}, Export: "f", // add1(41)
+		}},
+	}.Bytes()
+
+	assert.Nil(t, e.interp, "made on first use")
+	compiled, err := e.Compile(ctx, wasm)
+	require.NoError(t, err)
+	interpreted, err := e.CompileInterpreted(ctx, wasm)
+	require.NoError(t, err)
+	require.NotNil(t, e.interp)
+	assert.NotSame(t, compiled.(*module).c, interpreted.(*module).c, "the same bytes, compiled twice")
+	assert.Same(t, e.interp, interpreted.(*module).e)
+	assert.Nil(t, e.interp.cache)
+	assert.Equal(t, uint64(42), callF(t, compiled))
+	assert.Equal(t, uint64(42), callF(t, interpreted), "the host function is there too")
+	assert.Equal(t, 2, calls)
+
+	again, err := e.CompileInterpreted(ctx, wasm)
+	require.NoError(t, err)
+	assert.Same(t, interpreted.(*module).c, again.(*module).c, "shared while open, as with the compiler")
+	require.NoError(t, again.Close(ctx))
+	require.NoError(t, interpreted.Close(ctx))
+	require.NoError(t, compiled.Close(ctx))
+	assert.Equal(t, 1, cache.pins(), "the compiler's module kept, not the interpreter's")
+
+	require.NoError(t, e.Close(ctx))
+	_, err = e.CompileInterpreted(ctx, wasm)
+	assert.ErrorContains(t, err, "engine is closed")
+}

@@ -3,6 +3,7 @@ package wazeroengine
 import (
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
@@ -11,6 +12,25 @@ import (
 
 // ruleOutside is the rule of a refusal of a path under no granted mount.
 const ruleOutside = "outside every granted mount"
+
+// outsideRule is the rule refusing guestPath, an absolute path the denyFS
+// at "/" was asked for: ruleOutside, unless it is under one of the granted
+// mounts (a guest naming /data/x relative to "/" instead of /data's own
+// descriptor, which wasi-libc and Go never do). That one is refused too:
+// a mount is reached only through its own preopened descriptor, so that
+// one os.Root and its mode decide every access to it.
+func outsideRule(mounts []string, guestPath string) string {
+	under := ""
+	for _, m := range mounts {
+		if m != "/" && len(m) > len(under) && (guestPath == m || strings.HasPrefix(guestPath, m+"/")) {
+			under = m
+		}
+	}
+	if under == "" {
+		return ruleOutside
+	}
+	return "under mount " + under + ", named through the / preopen"
+}
 
 // denyFS is mounted at the guest's "/", under the granted mounts, when the
 // guest can name paths at all (see fsImports). Without it a path outside
@@ -31,13 +51,14 @@ const ruleOutside = "outside every granted mount"
 type denyFS struct {
 	experimentalsys.UnimplementedFS
 	denied func(op, path, rule string)
+	mounts []string // the guest paths of the granted mounts
 }
 
-func newDenyFS(denied func(op, path, rule string)) *denyFS {
+func newDenyFS(denied func(op, path, rule string), mounts []string) *denyFS {
 	if denied == nil {
 		denied = func(string, string, string) {}
 	}
-	return &denyFS{denied: denied}
+	return &denyFS{denied: denied, mounts: slices.Clone(mounts)}
 }
 
 // deny reports a refusal of p, relative to "/", and returns EACCES. wazero
@@ -48,7 +69,7 @@ func (d *denyFS) deny(op, p string) experimentalsys.Errno {
 	if p == "." {
 		p = ""
 	}
-	d.denied(op, "/"+p, ruleOutside)
+	d.denied(op, "/"+p, outsideRule(d.mounts, "/"+p))
 	return experimentalsys.EACCES
 }
 

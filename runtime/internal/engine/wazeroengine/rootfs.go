@@ -46,7 +46,8 @@ import (
 //
 //   - a path that escapes its mount: "..", an absolute path, a symbolic link
 //     pointing out (os.Root refuses to follow it), a symbolic link the guest
-//     would create with a target leaving the mount;
+//     would create with an absolute target or one with ".." (see Symlink),
+//     or would move, with such a target, to another directory;
 //   - anything that would change a read-only mount: an open for writing,
 //     creating, truncating or appending, and mkdir, rmdir, unlink, rename,
 //     link, symlink, chmod, utimens, truncate, write.
@@ -79,6 +80,8 @@ type mounts struct {
 	names  []string
 	closed []atomic.Bool
 	denied func(op, path, rule string)
+	// call is the WASI path function in progress, for the mounts.
+	call pathCall
 
 	mu   sync.Mutex
 	done bool
@@ -104,6 +107,7 @@ func openMounts(ms []engine.Mount, denied func(op, path, rule string), denyRoot 
 			set.close()
 			return nil, nil, err
 		}
+		fsys.call = &set.call
 		set.roots = append(set.roots, fsys.root)
 		// wazero replaces a mount at the same guest path, in place.
 		if i := slices.Index(set.names, m.Guest); i >= 0 {
@@ -115,7 +119,7 @@ func openMounts(ms []engine.Mount, denied func(op, path, rule string), denyRoot 
 	}
 	if denyRoot {
 		set.names = append(set.names, "/")
-		cfg = cfg.(sysfs.FSConfig).WithSysFSMount(newDenyFS(denied), "/")
+		cfg = cfg.(sysfs.FSConfig).WithSysFSMount(newDenyFS(denied, set.names[:len(set.names)-1]), "/")
 	}
 	set.closed = make([]atomic.Bool, len(set.names))
 	return cfg, set, nil
@@ -165,7 +169,25 @@ type rootFS struct {
 	mount    string // the guest path, "/data"
 	readOnly bool
 	denied   func(op, path, rule string)
+	// call is the WASI path function in progress, shared by the mounts
+	// of one instance (see resolve).
+	call *pathCall
 }
+
+// pathCall is what the wrapped WASI path function in progress
+// (wrapPathFunc, wasifs.go) saw of its call before wazero cleaned its
+// paths. An instance runs one WASI function at a time.
+type pathCall struct {
+	// raw are the paths as the guest sent them, in the order of the
+	// function's path parameters (wasiPathFuncs).
+	raw []string
+	// follow: path_link with LOOKUP_SYMLINK_FOLLOW.
+	follow bool
+}
+
+// maxLinks is how many symbolic links resolve follows in one path, as
+// Linux's MAXSYMLINKS; past it, ELOOP.
+const maxLinks = 40
 
 func newRootFS(m engine.Mount, denied func(op, path, rule string)) (*rootFS, error) {
 	if !path.IsAbs(m.Guest) || path.Clean(m.Guest) != m.Guest || m.Guest == "/" {
@@ -181,7 +203,7 @@ func newRootFS(m engine.Mount, denied func(op, path, rule string)) (*rootFS, err
 	if denied == nil {
 		denied = func(string, string, string) {}
 	}
-	return &rootFS{root: root, mount: m.Guest, readOnly: m.ReadOnly, denied: denied}, nil
+	return &rootFS{root: root, mount: m.Guest, readOnly: m.ReadOnly, denied: denied, call: &pathCall{}}, nil
 }
 
 // guestPath is p, a path relative to the mount, as the guest named it.
@@ -214,6 +236,134 @@ func (r *rootFS) denyEscape(op, p string) experimentalsys.Errno {
 func escapes(p string) bool {
 	c := path.Clean(p)
 	return path.IsAbs(c) || filepath.IsAbs(p) || c == ".." || strings.HasPrefix(c, "../")
+}
+
+// resolve returns the path the mount works on for p, the i-th path
+// parameter of the WASI function in progress.
+//
+// wazero cleans a path lexically before calling a mount, so "sub/file/.."
+// would reach it as "sub", and "sub/link/.." as "sub" whatever the link
+// points to. When the guest's path has a "." or ".." after its first
+// component, resolve walks it again, as the guest sent it, through the
+// real tree, the way Linux resolves it: a ".." after a file is ENOTDIR,
+// after a missing name ENOENT, after a symbolic link the parent of where
+// the link leads. The result has no "." nor ".." and no link before its
+// last component. The walk decides no access: os.Root resolves its result
+// again, and refuses what leaves the root; a walk that climbs above the
+// mount or follows a link pointing out is reported as an escape.
+//
+// With followFinal (path_link with LOOKUP_SYMLINK_FOLLOW) a final
+// symbolic link is followed too.
+func (r *rootFS) resolve(i int, op, p string, followFinal bool) (string, experimentalsys.Errno) {
+	var raw string
+	if i < len(r.call.raw) {
+		raw = r.call.raw[i]
+	}
+	if !followFinal && !hasDots(raw) {
+		return p, 0
+	}
+	full := p
+	if raw != "" {
+		// wazero hands a mount the cleaned path, after the name of the
+		// directory it is relative to when that is not the mount's root.
+		clean := path.Clean(raw)
+		if strings.HasSuffix(raw, "/") {
+			clean += "/"
+		}
+		if base, ok := strings.CutSuffix(p, clean); ok && (base == "" || strings.HasSuffix(base, "/")) {
+			full = base + raw
+		} else if !followFinal {
+			return p, 0 // not the path the guest sent: leave it
+		}
+	}
+	return r.walk(op, full, followFinal)
+}
+
+// hasDots reports whether p has a "." or ".." component after its first:
+// one that wazero's cleaning removes along with what precedes it.
+func hasDots(p string) bool {
+	i := 0
+	for c := range strings.SplitSeq(p, "/") {
+		if c == ".." || c == "." && i > 0 {
+			return true
+		}
+		if c != "" {
+			i++
+		}
+	}
+	return false
+}
+
+// walk resolves p in the root component by component (see resolve).
+func (r *rootFS) walk(op, p string, followFinal bool) (string, experimentalsys.Errno) {
+	parts := components(p)
+	var dir []string // the components resolved so far: no link, no dot
+	links := 0
+	for len(parts) > 0 {
+		c := parts[0]
+		parts = parts[1:]
+		last := len(parts) == 0
+		switch {
+		case c == ".":
+			continue
+		case c == "..":
+			if len(dir) == 0 {
+				return "", r.denyEscape(op, p)
+			}
+			dir = dir[:len(dir)-1]
+			continue
+		case last && !followFinal:
+			dir = append(dir, c)
+			continue
+		}
+		at := strings.Join(append(dir[:len(dir):len(dir)], c), "/")
+		fi, err := r.root.Lstat(at)
+		if err != nil {
+			if last && errors.Is(err, fs.ErrNotExist) {
+				dir = append(dir, c)
+				continue
+			}
+			return "", r.errno(op, p, err)
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if links++; links > maxLinks {
+				return "", experimentalsys.ELOOP
+			}
+			target, err := r.root.Readlink(at)
+			if err != nil {
+				return "", r.errno(op, p, err)
+			}
+			target = filepath.ToSlash(target)
+			if path.IsAbs(target) || filepath.IsAbs(target) || filepath.VolumeName(target) != "" {
+				return "", r.denyEscape(op, p)
+			}
+			parts = append(components(target), parts...)
+			continue
+		}
+		if !last && !fi.IsDir() {
+			return "", experimentalsys.ENOTDIR
+		}
+		dir = append(dir, c)
+	}
+	out := strings.Join(dir, "/")
+	if out == "" {
+		out = "."
+	}
+	if strings.HasSuffix(p, "/") && out != "." {
+		out += "/"
+	}
+	return out, 0
+}
+
+// components are the non-empty "/"-separated components of p.
+func components(p string) []string {
+	var parts []string
+	for c := range strings.SplitSeq(p, "/") {
+		if c != "" {
+			parts = append(parts, c)
+		}
+	}
+	return parts
 }
 
 // errno maps an error of an os.Root method to an errno, reporting the
@@ -262,6 +412,10 @@ func (r *rootFS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.FileMode
 	}
 	if escapes(p) {
 		return nil, r.denyEscape("open", p)
+	}
+	p, errno := r.resolve(0, "open", p, false)
+	if errno != 0 {
+		return nil, errno
 	}
 	// os.Root follows a final symbolic link (inside the root) whatever the
 	// flags: check for one when the guest asked not to follow it.
@@ -324,6 +478,10 @@ func (r *rootFS) Lstat(p string) (sys.Stat_t, experimentalsys.Errno) {
 	if escapes(p) {
 		return sys.Stat_t{}, r.denyEscape("stat", p)
 	}
+	p, errno := r.resolve(0, "stat", p, false)
+	if errno != 0 {
+		return sys.Stat_t{}, errno
+	}
 	fi, err := r.root.Lstat(p)
 	if err != nil {
 		return sys.Stat_t{}, r.errno("stat", p, err)
@@ -335,6 +493,10 @@ func (r *rootFS) Lstat(p string) (sys.Stat_t, experimentalsys.Errno) {
 func (r *rootFS) Stat(p string) (sys.Stat_t, experimentalsys.Errno) {
 	if escapes(p) {
 		return sys.Stat_t{}, r.denyEscape("stat", p)
+	}
+	p, errno := r.resolve(0, "stat", p, false)
+	if errno != 0 {
+		return sys.Stat_t{}, errno
 	}
 	fi, err := r.root.Stat(p)
 	if err != nil {
@@ -351,7 +513,11 @@ func (r *rootFS) Mkdir(p string, perm fs.FileMode) experimentalsys.Errno {
 	if escapes(p) {
 		return r.denyEscape("mkdir", p)
 	}
-	errno := r.errno("mkdir", p, r.root.Mkdir(p, perm))
+	p, errno := r.resolve(0, "mkdir", p, false)
+	if errno != 0 {
+		return errno
+	}
+	errno = r.errno("mkdir", p, r.root.Mkdir(p, perm))
 	if errno == experimentalsys.ENOTDIR {
 		errno = experimentalsys.ENOENT // as wazero's DirFS
 	}
@@ -365,6 +531,10 @@ func (r *rootFS) Chmod(p string, perm fs.FileMode) experimentalsys.Errno {
 	}
 	if escapes(p) {
 		return r.denyEscape("chmod", p)
+	}
+	p, errno := r.resolve(0, "chmod", p, false)
+	if errno != 0 {
+		return errno
 	}
 	return r.errno("chmod", p, r.root.Chmod(p, perm))
 }
@@ -381,8 +551,19 @@ func (r *rootFS) Rename(from, to string) experimentalsys.Errno {
 			return r.denyEscape("rename", p)
 		}
 	}
+	from, errno := r.resolve(0, "rename", from, false)
+	if errno != 0 {
+		return errno
+	}
+	to, errno = r.resolve(1, "rename", to, false)
+	if errno != 0 {
+		return errno
+	}
 	if from == to {
 		return 0
+	}
+	if rule := r.movesLink(from, to, false); rule != "" {
+		return r.deny("rename", from, rule, experimentalsys.EACCES)
 	}
 	err := r.root.Rename(from, to)
 	if err != nil && isEscape(err) {
@@ -412,6 +593,10 @@ func (r *rootFS) Rmdir(p string) experimentalsys.Errno {
 	if escapes(p) {
 		return r.denyEscape("rmdir", p)
 	}
+	p, errno := r.resolve(0, "rmdir", p, false)
+	if errno != 0 {
+		return errno
+	}
 	fi, err := r.root.Lstat(p)
 	if err != nil {
 		return r.errno("rmdir", p, err)
@@ -430,6 +615,10 @@ func (r *rootFS) Unlink(p string) experimentalsys.Errno {
 	if escapes(p) {
 		return r.denyEscape("unlink", p)
 	}
+	p, errno := r.resolve(0, "unlink", p, false)
+	if errno != 0 {
+		return errno
+	}
 	fi, err := r.root.Lstat(p)
 	if err != nil {
 		return r.errno("unlink", p, err)
@@ -442,7 +631,12 @@ func (r *rootFS) Unlink(p string) experimentalsys.Errno {
 
 // Link implements experimentalsys.FS. os.Root resolves both paths in the
 // root and does not follow a final symbolic link in oldPath, so a hard link
-// can only name a file already inside the mount.
+// can only name a file already inside the mount. With path_link's
+// LOOKUP_SYMLINK_FOLLOW (linkat's AT_SYMLINK_FOLLOW) a final link in
+// oldPath is followed, in the root, first: a link pointing out is refused
+// as any path escaping the mount; without it, a link is hard-linked
+// itself, unless its target is one the guest could not create (movesLink):
+// no new name for a link leading out.
 func (r *rootFS) Link(oldPath, newPath string) experimentalsys.Errno {
 	if r.readOnly {
 		return r.denyReadOnly("link", newPath)
@@ -451,6 +645,17 @@ func (r *rootFS) Link(oldPath, newPath string) experimentalsys.Errno {
 		if escapes(p) {
 			return r.denyEscape("link", p)
 		}
+	}
+	oldPath, errno := r.resolve(0, "link", oldPath, r.call.follow)
+	if errno != 0 {
+		return errno
+	}
+	newPath, errno = r.resolve(1, "link", newPath, false)
+	if errno != 0 {
+		return errno
+	}
+	if rule := r.movesLink(oldPath, newPath, true); rule != "" {
+		return r.deny("link", oldPath, rule, experimentalsys.EACCES)
 	}
 	err := r.root.Link(oldPath, newPath)
 	if err != nil && isEscape(err) {
@@ -466,7 +671,12 @@ func (r *rootFS) Link(oldPath, newPath string) experimentalsys.Errno {
 // refuse to follow an escaping one later; the mount refuses to create it,
 // so that no link leading out of the granted directory is left there for
 // other host programs to follow. A target is refused when it is absolute
-// or climbs above the mount from the link's directory.
+// or has a ".." component anywhere (see targetRule): where a ".." leads
+// depends on the tree around the link, which the guest can change after
+// the check (rename the directory holding the link, replace a link the
+// target goes through), so no check of the target against today's tree
+// would keep it inside tomorrow. A target without ".." only ever descends
+// from the link's directory, through links that themselves descend.
 func (r *rootFS) Symlink(target, link string) experimentalsys.Errno {
 	if r.readOnly {
 		return r.denyReadOnly("symlink", link)
@@ -477,16 +687,65 @@ func (r *rootFS) Symlink(target, link string) experimentalsys.Errno {
 	if target == "" {
 		return experimentalsys.EINVAL
 	}
-	if path.IsAbs(target) || filepath.IsAbs(target) || escapes(path.Join(path.Dir(link), target)) {
-		return r.deny("symlink", link, "symlink target escapes mount "+r.mount, experimentalsys.EACCES)
+	link, errno := r.resolve(0, "symlink", link, false)
+	if errno != 0 {
+		return errno
+	}
+	if rule := r.targetRule(target, link); rule != "" {
+		return r.deny("symlink", link, rule, experimentalsys.EACCES)
 	}
 	return r.errno("symlink", link, r.root.Symlink(target, link))
+}
+
+// targetRule is the rule refusing a symbolic link at link to target in
+// this mount, or "" for a target the guest may create: relative, without
+// "..". A target leaving the mount even lexically "escapes" it.
+func (r *rootFS) targetRule(target, link string) string {
+	if path.IsAbs(target) || filepath.IsAbs(target) || filepath.VolumeName(target) != "" ||
+		escapes(path.Join(path.Dir(link), filepath.ToSlash(target))) {
+		return "symlink target escapes mount " + r.mount
+	}
+	for c := range strings.FieldsFuncSeq(target, isSeparator) {
+		if c == ".." {
+			return "symlink target has .. in mount " + r.mount
+		}
+	}
+	return ""
+}
+
+// isSeparator reports whether c separates the components of a link target
+// on this host ("/", and "\\" on Windows).
+func isSeparator(c rune) bool { return c == '/' || c == filepath.Separator }
+
+// movesLink reports the rule refusing to rename (or, with link, to
+// hard-link) the entry at from to to: a symbolic link whose target the
+// guest could not create (absolute, or with ".."). A hard link is a new
+// name for such a link, wherever it is; a rename into another directory
+// makes its target lead somewhere else. Renamed within its directory, a
+// link keeps its meaning.
+func (r *rootFS) movesLink(from, to string, link bool) string {
+	if !link && path.Dir(path.Clean(from)) == path.Dir(path.Clean(to)) {
+		return ""
+	}
+	fi, err := r.root.Lstat(from)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return ""
+	}
+	target, err := r.root.Readlink(from)
+	if err != nil {
+		return ""
+	}
+	return r.targetRule(target, to)
 }
 
 // Readlink implements experimentalsys.FS.
 func (r *rootFS) Readlink(p string) (string, experimentalsys.Errno) {
 	if escapes(p) {
 		return "", r.denyEscape("readlink", p)
+	}
+	p, errno := r.resolve(0, "readlink", p, false)
+	if errno != 0 {
+		return "", errno
 	}
 	dst, err := r.root.Readlink(p)
 	if err != nil {
@@ -502,6 +761,10 @@ func (r *rootFS) Utimens(p string, atim, mtim int64) experimentalsys.Errno {
 	}
 	if escapes(p) {
 		return r.denyEscape("utimens", p)
+	}
+	p, errno := r.resolve(0, "utimens", p, false)
+	if errno != 0 {
+		return errno
 	}
 	return r.errno("utimens", p, r.root.Chtimes(p, toTime(atim), toTime(mtim)))
 }

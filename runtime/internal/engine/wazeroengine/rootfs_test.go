@@ -247,6 +247,65 @@ func TestRootFS_escapes(t *testing.T) {
 			denials:  []denial{{"symlink", "/data/sub/mine", "symlink target escapes mount /data"}},
 		},
 		{
+			// Issue 18, finding 7: L3 -> sub/.. and L4 -> L3/.. stay inside
+			// lexically; L4's real target is the mount's parent.
+			name: "symlink chain L3 -> sub/.., L4 -> L3/..",
+			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
+				if errno := fsys.Symlink("sub/..", "L3"); errno != 0 {
+					return errno
+				}
+				return fsys.Symlink("L3/..", "L4")
+			},
+			expected: experimentalsys.EACCES,
+			denials:  []denial{{"symlink", "/data/L3", "symlink target has .. in mount /data"}},
+		},
+		{
+			name: "symlink L4 -> L3/.. through a link without ..",
+			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
+				if errno := fsys.Symlink("sub", "L3"); errno != 0 {
+					return errno
+				}
+				return fsys.Symlink("L3/..", "L4")
+			},
+			expected: experimentalsys.EACCES,
+			denials:  []denial{{"symlink", "/data/L4", "symlink target has .. in mount /data"}},
+		},
+		{
+			// Inside today, but renaming sub/a to a would make it climb out.
+			name: "symlink with .. that stays inside",
+			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
+				if errno := fsys.Mkdir("sub/a", 0o755); errno != 0 {
+					return errno
+				}
+				return fsys.Symlink("../../hello.txt", "sub/a/up")
+			},
+			expected: experimentalsys.EACCES,
+			denials:  []denial{{"symlink", "/data/sub/a/up", "symlink target has .. in mount /data"}},
+		},
+		{
+			// A link with .. placed by the host: inside at sub/up, out at up.
+			name: "rename a link with .. to another directory",
+			with: func(tr fsTree, fsys *rootFS) experimentalsys.Errno {
+				if err := os.Symlink("../hello.txt", filepath.Join(tr.data, "sub", "up")); err != nil {
+					return experimentalsys.EIO
+				}
+				return fsys.Rename("sub/up", "up")
+			},
+			expected: experimentalsys.EACCES,
+			denials:  []denial{{"rename", "/data/sub/up", "symlink target escapes mount /data"}},
+		},
+		{
+			name: "hard link a link with .. into another directory",
+			with: func(tr fsTree, fsys *rootFS) experimentalsys.Errno {
+				if err := os.Symlink("../hello.txt", filepath.Join(tr.data, "sub", "up")); err != nil {
+					return experimentalsys.EIO
+				}
+				return fsys.Link("sub/up", "up")
+			},
+			expected: experimentalsys.EACCES,
+			denials:  []denial{{"link", "/data/sub/up", "symlink target escapes mount /data"}},
+		},
+		{
 			name: "symlink through an outside link then open",
 			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
 				// Lexically inside, so it is created; os.Root refuses to
@@ -277,18 +336,27 @@ func TestRootFS_escapes(t *testing.T) {
 			denials:  []denial{{"link", "/data/link-dir/inner.txt", escape}},
 		},
 		{
-			name: "hard link of an outside link then open",
+			name: "hard link of an outside link",
 			with: func(_ fsTree, fsys *rootFS) experimentalsys.Errno {
-				// linkat does not follow the link: "hard" is the same
-				// symbolic link, which os.Root refuses to follow.
-				if errno := fsys.Link("link-file", "hard"); errno != 0 {
-					return errno
-				}
-				_, errno := readAll(fsys, "hard")
-				return errno
+				// linkat does not follow the link: "hard" would be one
+				// more name for a link leading out.
+				return fsys.Link("link-file", "hard")
 			},
 			expected: experimentalsys.EACCES,
-			denials:  []denial{{"open", "/data/hard", escape}},
+			denials:  []denial{{"link", "/data/link-file", "symlink target escapes mount /data"}},
+		},
+		{
+			name: "rename an outside link within its directory",
+			with: func(tr fsTree, fsys *rootFS) experimentalsys.Errno {
+				if errno := fsys.Rename("link-file", "renamed"); errno != 0 {
+					return errno
+				}
+				defer os.Rename(filepath.Join(tr.data, "renamed"), filepath.Join(tr.data, "link-file"))
+				_, errno := readAll(fsys, "renamed")
+				return errno
+			},
+			expected: experimentalsys.EACCES, // it still leads out, as before
+			denials:  []denial{{"open", "/data/renamed", escape}},
 		},
 		{
 			name: "hard link into an outside directory",
@@ -581,7 +649,7 @@ func TestRootFS_allowed(t *testing.T) {
 	require.Zero(t, fsys.Rename("new.txt", "dir/moved.txt"))
 	require.Zero(t, fsys.Link("dir/moved.txt", "hard.txt"))
 	require.Zero(t, fsys.Symlink("moved.txt", "dir/soft"))
-	require.Zero(t, fsys.Symlink("../hello.txt", "dir/up"))
+	require.Zero(t, fsys.Symlink("soft", "dir/up")) // a link to a link
 	s, errno = readAll(fsys, "dir/up")
 	require.Zero(t, errno)
 	assert.Equal(t, "hello", s)

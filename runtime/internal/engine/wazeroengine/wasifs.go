@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -54,9 +56,16 @@ import (
 //     or EACCES when one side is outside every mount, and the refusal is
 //     reported.
 //
-// The decision to refuse stays wazero's (or the mount's); a wrapper only
-// changes the errno of a refusal, never turns a refusal into a success,
-// nor a success into a refusal.
+// After the call, the decision to refuse stays wazero's (or the mount's); a
+// wrapper only changes the errno of a refusal, never turns a refusal into
+// a success, nor a success into a refusal.
+//
+// Before the call, a wrapper refuses what no mount can name the same way in
+// every function (invalidPath: a NUL byte, invalid UTF-8), and keeps the
+// paths as the guest sent them, with path_link's LOOKUP_SYMLINK_FOLLOW,
+// for the mounts (pathCall, rootFS.resolve): wazero cleans "." and ".."
+// lexically and ignores that flag. fd_prestat_get and fd_prestat_dir_name
+// are wrapped to answer EBADF for stdin, stdout and stderr (wrapPrestat).
 //
 // To name the path in the report, an instance's preopened directories are
 // known by descriptor (3, 4, ... in mount order, then the denyFS); fd_close
@@ -67,10 +76,18 @@ import (
 // WASI errno values (WASI preview 1, wasi_snapshot_preview1.witx).
 const (
 	wasiEACCES = 2
+	wasiEBADF  = 8
+	wasiEILSEQ = 25
+	wasiEINVAL = 28
 	wasiENOSYS = 52
 	wasiEPERM  = 63
 	wasiEXDEV  = 75
 )
+
+// wasiLookupSymlinkFollow is the lookupflags bit of path_link's old_flags
+// (and of the dirflags of the other path functions): follow a final
+// symbolic link.
+const wasiLookupSymlinkFollow = 1
 
 // pathArg are the indices, among a function's parameters, of a directory
 // descriptor and of the address and length of a path relative to it.
@@ -83,21 +100,36 @@ type wasiPathFunc struct {
 	paths []pathArg
 	// twoFS: ENOSYS means the paths are on two file systems.
 	twoFS bool
+	// target is a path that is not resolved (path_symlink's target): it
+	// is only checked by invalidPath.
+	target []pathArg
+	// follow is the index of path_link's old_flags, which wazero ignores
+	// (rootFS.Link honours it), or -1.
+	follow int
+}
+
+// arg is the i-th of the paths, then of the targets.
+func (pf *wasiPathFunc) arg(i int) pathArg {
+	if i < len(pf.paths) {
+		return pf.paths[i]
+	}
+	return pf.target[i-len(pf.paths)]
 }
 
 // wasiPathFuncs are the WASI functions that resolve a path with atPath.
 // TestWASIPathFuncs checks the indices against wazero's parameter names.
 var wasiPathFuncs = map[string]wasiPathFunc{
-	"path_create_directory":   {op: "mkdir", paths: []pathArg{{0, 1, 2}}},
-	"path_filestat_get":       {op: "stat", paths: []pathArg{{0, 2, 3}}},
-	"path_filestat_set_times": {op: "utimens", paths: []pathArg{{0, 2, 3}}},
-	"path_link":               {op: "link", paths: []pathArg{{0, 2, 3}, {4, 5, 6}}, twoFS: true},
-	"path_open":               {op: "open", paths: []pathArg{{0, 2, 3}}},
-	"path_readlink":           {op: "readlink", paths: []pathArg{{0, 1, 2}}},
-	"path_remove_directory":   {op: "rmdir", paths: []pathArg{{0, 1, 2}}},
-	"path_rename":             {op: "rename", paths: []pathArg{{0, 1, 2}, {3, 4, 5}}, twoFS: true},
-	"path_symlink":            {op: "symlink", paths: []pathArg{{2, 3, 4}}}, // the target is not resolved
-	"path_unlink_file":        {op: "unlink", paths: []pathArg{{0, 1, 2}}},
+	"path_create_directory":   {op: "mkdir", paths: []pathArg{{0, 1, 2}}, follow: -1},
+	"path_filestat_get":       {op: "stat", paths: []pathArg{{0, 2, 3}}, follow: -1},
+	"path_filestat_set_times": {op: "utimens", paths: []pathArg{{0, 2, 3}}, follow: -1},
+	"path_link":               {op: "link", paths: []pathArg{{0, 2, 3}, {4, 5, 6}}, twoFS: true, follow: 1},
+	"path_open":               {op: "open", paths: []pathArg{{0, 2, 3}}, follow: -1},
+	"path_readlink":           {op: "readlink", paths: []pathArg{{0, 1, 2}}, follow: -1},
+	"path_remove_directory":   {op: "rmdir", paths: []pathArg{{0, 1, 2}}, follow: -1},
+	"path_rename":             {op: "rename", paths: []pathArg{{0, 1, 2}, {3, 4, 5}}, twoFS: true, follow: -1},
+	// The target is not resolved; the link path is.
+	"path_symlink":     {op: "symlink", paths: []pathArg{{2, 3, 4}}, target: []pathArg{{2, 0, 1}}, follow: -1},
+	"path_unlink_file": {op: "unlink", paths: []pathArg{{0, 1, 2}}, follow: -1},
 }
 
 // fsInstances finds the mounts of the instance calling a WASI function.
@@ -112,9 +144,9 @@ func (r *fsInstances) lookup(mod api.Module) *mounts {
 
 // newWASI compiles wazero's wasi_snapshot_preview1 module and builds, from
 // its functions, the one instantiated in rt, with the path functions and
-// fd_close wrapped. It returns the compiled module of the functions
+// fd_close wrapped, and every function metered (hostwork.go). It returns the compiled module of the functions
 // exported.
-func newWASI(ctx context.Context, rt wazero.Runtime, reg *fsInstances) (wazero.CompiledModule, error) {
+func newWASI(ctx context.Context, rt wazero.Runtime, reg *fsInstances, work *workInstances) (wazero.CompiledModule, error) {
 	orig, err := wasi_snapshot_preview1.NewBuilder(rt).Compile(ctx)
 	if err != nil {
 		return nil, err
@@ -130,7 +162,10 @@ func newWASI(ctx context.Context, rt wazero.Runtime, reg *fsInstances) (wazero.C
 			fn = wrapPathFunc(fn, pf, reg)
 		} else if name == "fd_close" {
 			fn = wrapFdClose(fn, reg)
+		} else if name == "fd_prestat_get" || name == "fd_prestat_dir_name" {
+			fn = wrapPrestat(fn)
 		}
+		fn = wrapWork(name, fn, work) // outermost: charged before anything is done
 		b.NewFunctionBuilder().
 			WithGoModuleFunction(fn, def.ParamTypes(), def.ResultTypes()).
 			WithName(name).
@@ -157,6 +192,41 @@ func wrapPathFunc(orig api.GoModuleFunction, pf wasiPathFunc, reg *fsInstances) 
 		// wazero writes the errno over the first parameter.
 		var params [9]uint64
 		copy(params[:], stack)
+		// s is nil only before the instance is registered (a start
+		// section calling WASI) or after it closed: a refusal is still
+		// one, answered EACCES, but cannot be named nor reported.
+		s := reg.lookup(mod)
+		// The paths as the guest sent them, before wazero cleans them;
+		// reading stops at the first one out of bounds, for which wazero
+		// answers EFAULT.
+		var raw []string
+		if mem := mod.Memory(); mem != nil {
+			for i := range len(pf.paths) + len(pf.target) {
+				a := pf.arg(i)
+				b, ok := mem.Read(uint32(params[a.ptr]), uint32(params[a.len]))
+				if !ok {
+					break
+				}
+				p := string(b)
+				if rule, errno := invalidPath(p); errno != 0 {
+					stack[0] = errno
+					if s != nil {
+						if len(raw) == len(pf.paths) {
+							// path_symlink's target: name the link.
+							rule, p = "symlink target: "+rule, raw[0]
+						}
+						s.report(pf.op, s.guestPath(int32(params[a.fd]), printable(p)), rule)
+					}
+					return
+				}
+				raw = append(raw, p)
+			}
+			raw = raw[:min(len(raw), len(pf.paths))]
+		}
+		if s != nil {
+			s.call = pathCall{raw: raw, follow: pf.follow >= 0 && uint32(params[pf.follow])&wasiLookupSymlinkFollow != 0}
+			defer func() { s.call = pathCall{} }()
+		}
 		orig.Call(ctx, mod, stack)
 		switch stack[0] {
 		case wasiEPERM:
@@ -167,21 +237,12 @@ func wrapPathFunc(orig api.GoModuleFunction, pf wasiPathFunc, reg *fsInstances) 
 		default:
 			return
 		}
-		mem := mod.Memory()
-		if mem == nil {
-			return
-		}
-		// s is nil only before the instance is registered (a start
-		// section calling WASI) or after it closed: the refusal is still
-		// one, answered EACCES, but cannot be named nor reported.
-		s := reg.lookup(mod)
 		paths := make([]string, 0, len(pf.paths))
-		for _, a := range pf.paths {
-			b, ok := mem.Read(uint32(params[a.ptr]), uint32(params[a.len]))
-			if !ok {
+		for i, a := range pf.paths {
+			if i >= len(raw) {
 				return // wazero answered EFAULT for this one
 			}
-			p := string(b)
+			p := raw[i]
 			if stack[0] == wasiEPERM && lexicallyRefused(p) {
 				// atPath's EPERM: a path past its directory.
 				stack[0] = wasiEACCES
@@ -212,16 +273,54 @@ func wrapPathFunc(orig api.GoModuleFunction, pf wasiPathFunc, reg *fsInstances) 
 		newName, _ := s.preopen(newFD)
 		switch {
 		case newName == "/":
-			s.report(pf.op, s.guestPath(newFD, paths[1]), ruleOutside)
+			p := s.guestPath(newFD, paths[1])
+			s.report(pf.op, p, outsideRule(s.names, p))
 			stack[0] = wasiEACCES
 		case oldName == "/":
-			s.report(pf.op, s.guestPath(oldFD, paths[0]), ruleOutside)
+			p := s.guestPath(oldFD, paths[0])
+			s.report(pf.op, p, outsideRule(s.names, p))
 			stack[0] = wasiEACCES
 		default:
 			s.report(pf.op, s.guestPath(oldFD, paths[0]),
 				"across mounts "+s.dirName(oldFD)+" and "+s.dirName(newFD))
 			stack[0] = wasiEXDEV
 		}
+	})
+}
+
+// invalidPath is the rule and errno refusing a path no mount can name: one
+// with a NUL byte (EINVAL, as Linux's system calls, which end a path at
+// its first NUL, and wasmtime's WASI), or not UTF-8 (EILSEQ, as
+// wasmtime's WASI, which takes paths as strings). wazero would answer
+// ENOENT, EINVAL or EPERM depending on the file system; refused here
+// first, every path function answers the same.
+func invalidPath(p string) (string, uint64) {
+	switch {
+	case strings.IndexByte(p, 0) >= 0:
+		return "path has a NUL byte", wasiEINVAL
+	case !utf8.ValidString(p):
+		return "path is not valid UTF-8", wasiEILSEQ
+	}
+	return "", 0
+}
+
+// printable is p with the bytes an audit record cannot show escaped.
+func printable(p string) string {
+	q := strconv.Quote(p)
+	return q[1 : len(q)-1]
+}
+
+// wrapPrestat makes fd_prestat_get and fd_prestat_dir_name answer EBADF
+// for stdin, stdout and stderr, which are no preopened directories: wazero
+// marks them preopened and answers them with an empty name, which a guest
+// scanning its preopens from 0 would take for a directory.
+func wrapPrestat(orig api.GoModuleFunction) api.GoModuleFunction {
+	return api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+		if fd := int32(stack[0]); fd >= 0 && fd < firstPreopen {
+			stack[0] = wasiEBADF
+			return
+		}
+		orig.Call(ctx, mod, stack)
 	})
 }
 

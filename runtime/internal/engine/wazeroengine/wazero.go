@@ -31,30 +31,65 @@ type Options struct {
 	// (costly: a goroutine per call and checks in every loop). Without it,
 	// the runtime stops guests through metering.
 	CloseOnContextDone bool
+	// Interpreter makes the engine compile with wazero's interpreter
+	// rather than its optimizing compiler (and without Cache, which holds
+	// machine code). An engine with the compiler also interprets, on
+	// request: see Interpreted.
+	Interpreter bool
+}
+
+// Interpreted is implemented by the engine with the optimizing compiler:
+// CompileInterpreted compiles wasm with wazero's interpreter instead, in a
+// second wazero runtime with the same host functions, made on first use.
+//
+// wazero's compiler takes time and memory far beyond linear in the
+// nesting depth and the br_table sizes of a function (40,000 nested loops:
+// 41 s), its interpreter a few milliseconds: the host routes modules past
+// its thresholds to the interpreter (see docs/security.md, "Compilation").
+type Interpreted interface {
+	CompileInterpreted(ctx context.Context, wasm []byte) (engine.Module, error)
 }
 
 type eng struct {
 	rt    wazero.Runtime
 	cache *Cache // or nil
+	opts  Options
+
+	imu    sync.Mutex
+	interp *eng // the interpreter (see Interpreted), made on first use; nil for an interpreter
+	closed bool // guarded by imu
 
 	mu       sync.Mutex
 	compiled map[[sha256.Size]byte]*compiled // open modules, by SHA-256
 	wasi     map[string]abi.FuncType
 	fs       *fsInstances
+	work     *workInstances
 }
 
 // New creates an engine.
 func New(ctx context.Context, opts Options) (engine.Engine, error) {
-	cfg := wazero.NewRuntimeConfig().WithCloseOnContextDone(opts.CloseOnContextDone)
+	e, err := newEng(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func newEng(ctx context.Context, opts Options) (*eng, error) {
+	cfg := wazero.NewRuntimeConfig() // the compiler where wazero has one
+	if opts.Interpreter {
+		cfg, opts.Cache = wazero.NewRuntimeConfigInterpreter(), nil
+	}
+	cfg = cfg.WithCloseOnContextDone(opts.CloseOnContextDone)
 	if opts.Cache != nil {
 		cfg = cfg.WithCompilationCache(opts.Cache.CompilationCache)
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
-	e := &eng{rt: rt, cache: opts.Cache, compiled: map[[sha256.Size]byte]*compiled{}, wasi: map[string]abi.FuncType{}, fs: &fsInstances{}}
-	fail := func(err error) (engine.Engine, error) {
+	e := &eng{rt: rt, cache: opts.Cache, opts: opts, compiled: map[[sha256.Size]byte]*compiled{}, wasi: map[string]abi.FuncType{}, fs: &fsInstances{}, work: &workInstances{}}
+	fail := func(err error) (*eng, error) {
 		return nil, errors.Join(err, rt.Close(ctx))
 	}
-	cm, err := newWASI(ctx, rt, e.fs) // wazero's, with file system refusals reported
+	cm, err := newWASI(ctx, rt, e.fs, e.work) // wazero's, metered, with file system refusals reported
 	if err != nil {
 		return fail(fmt.Errorf("instantiate WASI: %w", err))
 	}
@@ -206,7 +241,43 @@ type compiled struct {
 	refs      int  // open modules; guarded by eng.mu
 }
 
-func (e *eng) Close(ctx context.Context) error { return e.rt.Close(ctx) }
+// CompileInterpreted compiles wasm with wazero's interpreter (see
+// Interpreted).
+func (e *eng) CompileInterpreted(ctx context.Context, wasm []byte) (engine.Module, error) {
+	if e.opts.Interpreter {
+		return e.Compile(ctx, wasm)
+	}
+	e.imu.Lock()
+	if e.closed {
+		e.imu.Unlock()
+		return nil, errors.New("engine is closed")
+	}
+	if e.interp == nil {
+		opts := e.opts
+		opts.Interpreter = true
+		in, err := newEng(ctx, opts)
+		if err != nil {
+			e.imu.Unlock()
+			return nil, fmt.Errorf("start the interpreter: %w", err)
+		}
+		e.interp = in
+	}
+	in := e.interp
+	e.imu.Unlock()
+	return in.Compile(ctx, wasm)
+}
+
+func (e *eng) Close(ctx context.Context) error {
+	e.imu.Lock()
+	e.closed = true
+	in := e.interp
+	e.imu.Unlock()
+	var err error
+	if in != nil {
+		err = in.Close(ctx)
+	}
+	return errors.Join(err, e.rt.Close(ctx))
+}
 
 // module is one Compile's handle on a compiled module.
 type module struct {
@@ -293,15 +364,18 @@ func (e *eng) instantiate(ctx context.Context, cm wazero.CompiledModule, fsImpor
 		return nil, mapError(ctx, err)
 	}
 	fsys.register(e.fs, mod)
+	e.work.register(mod, cfg.Charge, cfg.Env)
 	mem := mod.Memory()
 	if mem == nil {
+		e.work.forget(mod)
 		return nil, errors.Join(errors.New("module has no memory"), mod.Close(ctx))
 	}
-	return &instance{mod: mod, mem: memory{mem}, funcs: map[string]engine.Func{}}, nil
+	return &instance{mod: mod, work: e.work, mem: memory{mem}, funcs: map[string]engine.Func{}}, nil
 }
 
 type instance struct {
 	mod   api.Module
+	work  *workInstances
 	mem   memory
 	funcs map[string]engine.Func
 }
@@ -323,7 +397,10 @@ func (i *instance) Func(name string) engine.Func {
 
 func (i *instance) Global(name string) engine.Global { return global(i.mod, name) }
 
-func (i *instance) Close(ctx context.Context) error { return i.mod.Close(ctx) }
+func (i *instance) Close(ctx context.Context) error {
+	i.work.forget(i.mod)
+	return i.mod.Close(ctx)
+}
 
 type function struct{ fn api.Function }
 
@@ -428,6 +505,7 @@ func valueTypes(ts []abi.ValueType) []api.ValueType {
 // Interface guards
 var (
 	_ engine.Engine   = (*eng)(nil)
+	_ Interpreted     = (*eng)(nil)
 	_ engine.Module   = (*module)(nil)
 	_ engine.Instance = (*instance)(nil)
 	_ engine.Func     = function{}
