@@ -157,14 +157,14 @@ func (p *Plugin) Inspection() *Inspection { return p.ins }
 // the call stops the guest within about a millisecond of guest code
 // (one fuel quantum), and the call fails with ErrCanceled.
 func (p *Plugin) Call(ctx context.Context, name string, input []byte) ([]byte, error) {
-	return p.call(ctx, name, input, nil, false)
+	return p.call(ctx, name, input, nil, false, nil)
 }
 
 // AppendCall is Call appending the handler's output to dst and returning
 // the extended slice, as the standard library's Append functions do. With
 // a dst large enough, a call on a warm instance allocates nothing.
 func (p *Plugin) AppendCall(ctx context.Context, dst []byte, name string, input []byte) ([]byte, error) {
-	return p.call(ctx, name, input, dst, true)
+	return p.call(ctx, name, input, dst, true, nil)
 }
 
 // scanHandlers is the number of handlers up to which finding one by name
@@ -199,15 +199,17 @@ func (p *Plugin) handler(name string) (int, bool) {
 	return 0, false
 }
 
-func (p *Plugin) call(ctx context.Context, name string, input, dst []byte, appendOut bool) ([]byte, error) {
-	if t := p.rt.tel; t != nil {
-		return t.call(ctx, p, name, input, dst, appendOut) // telemetry.go
+// call runs the handler name; it stores the fuel the handler used in
+// fuelOut, if not nil. A call from Call or AppendCall (fuelOut nil) on a
+// runtime with telemetry goes through the telemetry, which calls back
+// with fuelOut set: without telemetry the hook is one nil check, and no
+// extra call.
+func (p *Plugin) call(ctx context.Context, name string, input, dst []byte, appendOut bool, fuelOut *uint64) ([]byte, error) {
+	if fuelOut == nil {
+		if t := p.rt.tel; t != nil {
+			return t.call(ctx, p, name, input, dst, appendOut) // telemetry.go
+		}
 	}
-	return p.run(ctx, name, input, dst, appendOut, nil)
-}
-
-// run is call; it stores the fuel the handler used in fuelOut, if not nil.
-func (p *Plugin) run(ctx context.Context, name string, input, dst []byte, appendOut bool, fuelOut *uint64) ([]byte, error) {
 	h, ok := p.handler(name)
 	if !ok {
 		return nil, p.callError(name, fmt.Errorf("%w (handlers: %v)", ErrNoHandler, p.ins.Contract.Handlers))

@@ -202,7 +202,7 @@ func (t *telemetry) call(ctx context.Context, p *Plugin, name string, input, dst
 	}
 	quarantined := p.Quarantined() != nil
 	var fuel uint64
-	out, err := p.run(ctx, name, input, dst, appendOut, &fuel)
+	out, err := p.call(ctx, name, input, dst, appendOut, &fuel)
 	oc := outcome(err)
 	if span != nil {
 		span.SetAttributes(AttrFuel.Int64(int64(fuel)), AttrOutcome.String(oc), AttrDenied.Bool(errors.Is(err, ErrPermission)))

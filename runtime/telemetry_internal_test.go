@@ -39,9 +39,10 @@ func TestOutcome(t *testing.T) {
 }
 
 // BenchmarkTelemetryOff measures what the telemetry hook costs a call
-// when no provider is set: the same plugin is called through Plugin.call
-// (the hook: one nil check) and through Plugin.run (the call without it,
-// the code before telemetry) in interleaved batches; x is their ratio
+// when no provider is set: the same plugin is called as Call does
+// (Plugin.call with no fuelOut: the hook checks Runtime.tel) and with a
+// fuelOut (as the telemetry calls it: the check is skipped), in
+// interleaved batches, each first every other time; x is their ratio
 // (hook/no hook), which should be 1 within noise.
 func BenchmarkTelemetryOff(b *testing.B) {
 	const batch = 256
@@ -56,24 +57,43 @@ func BenchmarkTelemetryOff(b *testing.B) {
 		b.Fatal(err)
 	}
 	input := []byte("a")
+	var fuel uint64
 	var out []byte
 	var hook, direct time.Duration
+	withHook := func() {
+		for range batch {
+			if out, err = p.call(ctx, "empty", input, out[:0], true, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	without := func() {
+		for range batch {
+			if out, err = p.call(ctx, "empty", input, out[:0], true, &fuel); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 	b.ReportAllocs()
+	odd := false
 	for b.Loop() {
+		// Each goes first every other iteration: the second batch of a
+		// pair runs on warmer caches.
+		first, second := withHook, without
+		if odd {
+			first, second = without, withHook
+		}
 		t0 := time.Now()
-		for range batch {
-			if out, err = p.call(ctx, "empty", input, out[:0], true); err != nil {
-				b.Fatal(err)
-			}
-		}
+		first()
 		t1 := time.Now()
-		for range batch {
-			if out, err = p.run(ctx, "empty", input, out[:0], true, nil); err != nil {
-				b.Fatal(err)
-			}
+		second()
+		t2 := time.Now()
+		if odd {
+			direct, hook = direct+t1.Sub(t0), hook+t2.Sub(t1)
+		} else {
+			hook, direct = hook+t1.Sub(t0), direct+t2.Sub(t1)
 		}
-		direct += time.Since(t1)
-		hook += t1.Sub(t0)
+		odd = !odd
 	}
 	n := float64(b.N) * float64(batch)
 	b.ReportMetric(float64(hook.Nanoseconds())/n, "hook-ns/call")
