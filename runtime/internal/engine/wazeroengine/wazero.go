@@ -406,13 +406,22 @@ type function struct{ fn api.Function }
 
 func (f function) Call(ctx context.Context, stack []uint64) error {
 	if err := f.fn.CallWithStack(ctx, stack); err != nil {
-		err = mapError(ctx, err)
-		if frames := traceFrames(err.Error(), f.fn.Definition().ModuleName()); frames != nil {
-			return &engine.TraceError{Err: err, Frames: frames}
-		}
-		return err
+		return f.failed(ctx, err)
 	}
 	return nil
+}
+
+// failed is the error of a failed call, with the guest's stack when the
+// trap has one. Not inlined into Call: the frame of a call that succeeds
+// stays as small as before.
+//
+//go:noinline
+func (f function) failed(ctx context.Context, err error) error {
+	err = mapError(ctx, err)
+	if frames := traceFrames(err.Error(), f.fn.Definition().ModuleName()); frames != nil {
+		return &engine.TraceError{Err: err, Frames: frames}
+	}
+	return err
 }
 
 // signature is what wazero writes after a function's name in a stack
