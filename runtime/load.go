@@ -217,6 +217,10 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 	if err := wasmbin.CheckMemory(mod, lim.memoryPages); err != nil {
 		return nil, wrap("module "+m.Plugin.Module, err)
 	}
+	// The metering bounds table.grow by the same total (meterLimit).
+	if err := wasmbin.CheckTables(mod, MaxTables, r.cfg.tableLimit()); err != nil {
+		return nil, wrap("module "+m.Plugin.Module, err)
+	}
 	// Metering stops a runaway guest at its deadline. See RATIONALE.md
 	// "How is a runaway guest stopped?".
 	metered, err := r.instrument(src.module)
@@ -235,6 +239,7 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (*Plugin
 		return nil, errors.Join(wrap("grants", err), compiled.Close(ctx))
 	}
 	p := newPlugin(r, ins, compiled, lim, lc, caps)
+	p.throws = mod.Tags > 0
 	for _, d := range caps.Denied {
 		kind, res, _ := strings.Cut(d, " ")
 		p.audit(capabilities.Event{Kind: capabilities.Kind(kind), Resource: res, Op: "request", Rule: "requested in plugin.toml, not granted", Function: "load"})
@@ -278,6 +283,9 @@ func (r *Runtime) Verify(ctx context.Context, path string) (*Inspection, error) 
 	}
 	lim := effectiveLimits(src.manifest.Limits, r.cfg)
 	if err := wasmbin.CheckMemory(mod, lim.memoryPages); err != nil {
+		errs = append(errs, wrap("module "+src.manifest.Plugin.Module, err))
+	}
+	if err := wasmbin.CheckTables(mod, MaxTables, r.cfg.tableLimit()); err != nil {
 		errs = append(errs, wrap("module "+src.manifest.Plugin.Module, err))
 	}
 	compiled, cerr := r.engine.Compile(ctx, src.module)

@@ -35,6 +35,10 @@ type Plugin struct {
 	ins      *Inspection
 	compiled engine.Module
 	limits   limits
+	// throws tells whether the module can throw exceptions: a caught
+	// one can leave the stack counter short, which is then reset before
+	// every call (see instance.refuel).
+	throws   bool
 	config   map[string]string
 	logger   *slog.Logger
 	pool     *pool
@@ -219,8 +223,12 @@ func (p *Plugin) failed(name string, denied bool, fuel uint64, err error) error 
 		p.audit(capabilities.Event{Kind: capabilities.KindLimit, Resource: "fuel", Op: "call", Function: name,
 			Rule: fmt.Sprintf("limits.fuel %d", p.limits.fuel), Fuel: fuel})
 	case errors.As(err, &so):
+		rule := "call stack exhausted (the engine's stack limit)"
+		if so.Metered {
+			rule = fmt.Sprintf("max stack %s", manifest.Size(p.rt.cfg.stackLimit()))
+		}
 		p.audit(capabilities.Event{Kind: capabilities.KindLimit, Resource: "stack", Op: "call", Function: name,
-			Rule: "call stack exhausted (the engine's stack limit)", Fuel: fuel})
+			Rule: rule, Fuel: fuel})
 	default:
 		if p.rt.cfg.auditAllowed && p.rt.cfg.auditor != nil {
 			p.audit(capabilities.Event{Kind: capabilities.KindCall, Resource: name, Op: "call", Function: name,
@@ -287,9 +295,10 @@ type instance struct {
 	stack     [2]uint64
 	current   *callState // the call in progress, for denials reported by the engine
 	fuel      engine.Global
-	left      int64     // the fuel counter after the last handler call; -1: unknown
-	st        callState // the state of the handler call in progress
-	cctx      callCtx   // the context of the handler call in progress
+	stackG    engine.Global // the stack counter (meter.StackGlobalName)
+	left      int64         // the fuel counter after the last handler call; -1: unknown
+	st        callState     // the state of the handler call in progress
+	cctx      callCtx       // the context of the handler call in progress
 }
 
 // refuel gives the instance its first quantum before the host calls into
@@ -301,6 +310,9 @@ type instance struct {
 // is counted from what the call was given all the same, and no call ever
 // starts with more than a quantum.
 func (i *instance) refuel(st *callState) {
+	if i.p.throws {
+		i.stackG.Set(i.p.rt.cfg.stackLimit())
+	}
 	left := i.left
 	i.left = -1
 	q := int64(fuelQuantum)
@@ -367,6 +379,14 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	inst.fuel = ei.Global(meter.GlobalName)
 	if inst.fuel == nil {
 		return nil, errors.Join(errors.New("instantiate: no fuel counter in the metered module"), ei.Close(ctx))
+	}
+	if inst.stackG = ei.Global(meter.StackGlobalName); inst.stackG == nil {
+		return nil, errors.Join(errors.New("instantiate: no stack counter in the metered module"), ei.Close(ctx))
+	}
+	// Set once: every call gives back what it took, except when an
+	// exception unwinds frames (refuel).
+	if limit := p.rt.cfg.stackLimit(); limit != meter.DefaultMaxStack {
+		inst.stackG.Set(limit)
 	}
 	inst.funcs = make([]engine.Func, len(p.names))
 	inst.posts = make([]engine.Func, len(p.names))
@@ -562,6 +582,10 @@ func classify(ctx context.Context, timeout time.Duration, st *callState, err err
 		return fmt.Errorf("%w after %s (limits.timeout)", ErrTimeout, timeout)
 	case errors.As(err, &exit):
 		return &TrapError{Message: fmt.Sprintf("plugin exited with code %d", exit.Code), cause: err}
+	case st != nil && st.overflow != nil:
+		t := newTrap(err) // for the engine's trace
+		t.Message, t.cause = st.overflow.Error(), st.overflow
+		return t
 	}
 	return newTrap(err)
 }
@@ -581,9 +605,12 @@ func isContract(err error) bool {
 type callState struct {
 	inst    *instance
 	fn      string
-	hostErr error  // a host function's refusal, reported instead of the trap
-	denied  bool   // a capability was denied during the call
-	refills uint64 // fuel quanta given after the first
+	hostErr error // a host function's refusal, reported instead of the trap
+	// overflow is the stack overflow the metering reported, which the
+	// trap is reported as.
+	overflow *engine.StackOverflowError
+	denied   bool   // a capability was denied during the call
+	refills  uint64 // fuel quanta given after the first
 	// budget is limits.fuel (0: none); given is the fuel given so far,
 	// used what the call used, once it ended.
 	budget, given, used uint64
@@ -621,6 +648,9 @@ func (st *callState) reset(fn string, ctx context.Context) {
 	st.fn, st.ctx = fn, ctx
 	if st.hostErr != nil {
 		st.hostErr = nil
+	}
+	if st.overflow != nil {
+		st.overflow = nil
 	}
 	if !st.deadline.IsZero() {
 		st.deadline = time.Time{}

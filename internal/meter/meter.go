@@ -152,6 +152,38 @@ const (
 	// () -> ().
 	ImportModule = "vitte:meter"
 	ImportName   = "out_of_fuel"
+	// StackGlobalName is the export name of the stack counter, a mutable
+	// i64: the bytes of call stack the guest may still use (see "The call
+	// stack").
+	StackGlobalName = "__vitte_stack"
+	// LimitName names the limit callback, ImportModule.LimitName, of type
+	// (kind i32, value i64) -> i32: the guest reached a limit of the given
+	// kind (LimitStack, LimitTableGrow).
+	LimitName = "limit"
+)
+
+// Kinds of the limit callback's first argument.
+const (
+	// LimitStack: a function's frame of value bytes does not fit in what
+	// is left of the stack. The guest traps after the callback returns;
+	// the host should make the call fail with a stack overflow.
+	LimitStack = 1
+	// LimitTableGrow: table.grow would take the tables of the instance to
+	// value elements in all. The callback returns 1 to let it grow, 0 to
+	// make it fail (table.grow then returns -1 and grows nothing).
+	LimitTableGrow = 2
+)
+
+// DefaultMaxStack is the initial value of the stack counter: the stack a
+// guest gets when the host does not set the counter (the start function,
+// a host that ignores it).
+const DefaultMaxStack = 512 << 10
+
+// Frame sizes: a function's frame is estimated at FrameOverhead bytes plus
+// FrameSlot bytes per parameter and local (two for a v128 local).
+const (
+	FrameOverhead = 64
+	FrameSlot     = 8
 )
 
 // DefaultBulkBytesPerFuel is how many bytes of a bulk memory operation cost
@@ -181,7 +213,7 @@ type Options struct {
 // output of Instrument for a given input and options changes, so that a
 // cache of metered modules keyed by it never serves an outdated rewrite
 // (TestVersion fails until it is changed).
-const Version = "meter/2"
+const Version = "meter/3"
 
 // Instrument returns a copy of the binary module wasm with fuel metering
 // added, as described in the package documentation. wasm is not modified.

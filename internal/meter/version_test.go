@@ -15,8 +15,8 @@ import (
 // here. Caches of metered modules are keyed by Version.
 func TestVersion(t *testing.T) {
 	want := map[string]string{
-		"spec-c/spec-c.wasm":     "d10b7d9aa759a8b5c51782355032a02102fd04c71910249fc1dbc7bcdb0e2555",
-		"hello-vitte/hello.wasm": "8b6bc053ded76774de8cff89969a25cc650413ce4068d41bdc62e5931b1eff14",
+		"spec-c/spec-c.wasm":     "73ecc55defea0204a8405ceed0a1186bb77493628c3fd586f07d14daa4e51029",
+		"hello-vitte/hello.wasm": "7b71826cb75d43ed7692fb567b1ca2a4af4bbdc5077ec72c10513a9e0a48219c",
 	}
 	for name, sum := range want {
 		wasm, err := os.ReadFile(filepath.Join("..", "..", "testdata", "wasm", name))
