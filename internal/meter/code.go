@@ -243,7 +243,8 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 	if f.bulk {
 		f.bulkLoc = add(typeI32)
 	}
-	if f.calls {
+	stack := f.calls && !m.noStack
+	if stack {
 		f.stackLoc = add(typeI64)
 	}
 	f.refLoc = next
@@ -254,7 +255,7 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 	out := appendU32(f.out, uint32(ngroups+groups))
 	out = append(out, body[countLen(body):localsEnd]...)
 	out = append(out, extra...)
-	if f.calls {
+	if stack {
 		out = f.stackCheck(out)
 	}
 	if entry > 0 {
@@ -277,6 +278,9 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 		case patchBulk:
 			out = f.bulkCharge(out, int(p.val), p.c0)
 		case patchCallPre:
+			if !stack {
+				continue
+			}
 			out = append(out, opLocalGet)
 			out = appendU32(out, f.stackLoc)
 			out = append(out, opI64Const)
@@ -284,6 +288,9 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 			out = append(out, opI64Sub, opGlobalSet)
 			out = appendU32(out, f.m.stack())
 		case patchCallPost, patchTailPre:
+			if !stack {
+				continue
+			}
 			out = append(out, opLocalGet)
 			out = appendU32(out, f.stackLoc)
 			out = append(out, opGlobalSet)

@@ -61,6 +61,7 @@ func droppedCustom(name string) bool {
 type module struct {
 	in        []byte
 	bulkShift uint
+	noStack   bool // see Options.noStack
 
 	typeParams     []uint32 // number of params of each type
 	numTypes       uint32   // types of the input: the others are ours
