@@ -181,7 +181,7 @@ func (c Config) WithMaxModuleSize(bytes int64) Config {
 }
 
 // WithMaxStack sets the call stack a call may use, in bytes (default
-// DefaultMaxStack, 512 KiB). The metering injected into every module
+// DefaultMaxStack, 384 KiB). The metering injected into every module
 // counts each frame the guest enters as 64 bytes plus 8 per parameter and
 // local (16 per v128 local), whatever the engine, so a recursion stops at
 // the same depth on every engine: the call fails with ErrTrap, "stack

@@ -385,9 +385,7 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	}
 	// Set once: every call gives back what it took, except when an
 	// exception unwinds frames (refuel).
-	if limit := p.rt.cfg.stackLimit(); limit != meter.DefaultMaxStack {
-		inst.stackG.Set(limit)
-	}
+	inst.stackG.Set(p.rt.cfg.stackLimit())
 	inst.funcs = make([]engine.Func, len(p.names))
 	inst.posts = make([]engine.Func, len(p.names))
 	for i, name := range p.names {

@@ -235,7 +235,7 @@ const (
 // DefaultMaxStack is the initial value of the stack counter: the stack a
 // guest gets when the host does not set the counter (the start function,
 // a host that ignores it).
-const DefaultMaxStack = 512 << 10
+const DefaultMaxStack = 384 << 10
 
 // Frame sizes: a function's frame is estimated at FrameOverhead bytes plus
 // FrameSlot bytes per parameter and local (two for a v128 local).
@@ -275,7 +275,7 @@ type Options struct {
 // output of Instrument for a given input and options changes, so that a
 // cache of metered modules keyed by it never serves an outdated rewrite
 // (TestVersion fails until it is changed).
-const Version = "meter/3"
+const Version = "meter/4"
 
 // Instrument returns a copy of the binary module wasm with fuel metering
 // added, as described in the package documentation. wasm is not modified.

@@ -15,8 +15,8 @@ import (
 // here. Caches of metered modules are keyed by Version.
 func TestVersion(t *testing.T) {
 	want := map[string]string{
-		"spec-c/spec-c.wasm":     "73ecc55defea0204a8405ceed0a1186bb77493628c3fd586f07d14daa4e51029",
-		"hello-vitte/hello.wasm": "7b71826cb75d43ed7692fb567b1ca2a4af4bbdc5077ec72c10513a9e0a48219c",
+		"spec-c/spec-c.wasm":     "7167190b8fce78937de67a70b2ec97b3070030de29e5f5b57bf81926b63a67dd",
+		"hello-vitte/hello.wasm": "cbc4f04ccf3b6b340f7ac04f39548b6fcf29654c23d2510f5c2d6f0ed5bfb04d",
 	}
 	for name, sum := range want {
 		wasm, err := os.ReadFile(filepath.Join("..", "..", "testdata", "wasm", name))
