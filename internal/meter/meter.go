@@ -132,7 +132,8 @@
 // expressions and multiple memories. It refuses, with an error wrapping
 // [ErrUnsupported]: GC types and instructions, 64-bit memories and tables,
 // components, and any opcode it does not know. It refuses a module that
-// already imports from [ImportModule] or exports [GlobalName]
+// already imports from [ImportModule] or exports [GlobalName] or
+// [StackGlobalName]
 // ([ErrReservedName]), and bytes that do not decode ([ErrMalformed]),
 // including indices of locals, globals, functions and labels out of
 // range: an invalid module must not become valid by naming what
@@ -143,7 +144,7 @@
 // and would be wrong after the rewrite (DWARF ".debug_*", "reloc.*",
 // "linking", "sourceMappingURL", "external_debug_info",
 // "metadata.code.*") are dropped. The "name" section is renumbered (the
-// callback is named "vitte:meter.out_of_fuel"), or dropped when it does
+// callbacks are named "vitte:meter.out_of_fuel" and "vitte:meter.limit"), or dropped when it does
 // not decode. Other custom sections are kept.
 //
 // # Design

@@ -445,6 +445,9 @@ func TestInstrument_Errors(t *testing.T) {
 		{"else outside an if", fn(0x20, 0, 0x05), Options{}, ErrMalformed, "else outside an if"},
 		{"reserved import", wasmgen.Module{Imports: []wasmgen.Import{{Module: ImportModule, Name: "x"}}}.Bytes(), Options{}, ErrReservedName, `"vitte:meter"`},
 		{"reserved export", wasmgen.Module{ExportMemory: GlobalName}.Bytes(), Options{}, ErrReservedName, GlobalName},
+		{"reserved stack export", wasmgen.Module{ExportMemory: StackGlobalName}.Bytes(), Options{}, ErrReservedName, StackGlobalName},
+		{"memory.grow without memory", wasmgen.Module{NoMemory: true, Funcs: []wasmgen.Func{{Type: abi.FuncType{Results: []abi.ValueType{abi.I32}}, Body: []byte{0x41, 1, 0x40, 0}}}}.Bytes(), Options{}, ErrMalformed, "memory index 0 out of range (0 memories)"},
+		{"table.grow without table", fn(0xd0, 0x70, 0x20, 0, 0xfc, 15, 0, 0x1a), Options{}, ErrMalformed, "table index 0 out of range (0 tables)"},
 		{"instrumented twice", instrument(t, basicWasm), Options{}, ErrReservedName, "instrumented twice"},
 		{"bulk bytes per fuel", basicWasm, Options{BulkBytesPerFuel: 3}, nil, "not a power of two"},
 	}
