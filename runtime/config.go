@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	goruntime "runtime"
 	"slices"
 	"time"
 
 	"github.com/vitte-lang/vitte-plugin/capabilities"
+	"github.com/vitte-lang/vitte-plugin/internal/meter"
 	"github.com/vitte-lang/vitte-plugin/manifest"
 	"github.com/vitte-lang/vitte-plugin/vitplug"
 )
@@ -26,6 +28,14 @@ const (
 	maxManifestSize      = 1 << 20          // plugin.toml is refused past this
 	DefaultLogRate       = 100              // host.log messages a second, per plugin
 	DefaultLogBurst      = 200              // host.log burst, per plugin
+	// DefaultMaxStack is the call stack of a call, in bytes as the
+	// metering estimates frames (see WithMaxStack).
+	DefaultMaxStack = meter.DefaultMaxStack
+	// DefaultMaxTableElements is the most elements the tables of an
+	// instance may hold in all (see WithMaxTableElements).
+	DefaultMaxTableElements = 1 << 20
+	// MaxTables is the most tables a module may declare.
+	MaxTables = 16
 )
 
 // Config configures a Runtime. It is immutable: each With method returns a
@@ -38,6 +48,8 @@ type Config struct {
 	maxTimeout     time.Duration
 	maxOutput      uint64
 	maxModuleSize  int64
+	maxStack       uint64
+	maxTableElems  uint64
 	instances      int
 	warm           int
 	auditor        capabilities.Auditor
@@ -72,6 +84,8 @@ func NewConfig() Config {
 		maxTimeout:    DefaultMaxTimeout,
 		maxOutput:     DefaultMaxOutput,
 		maxModuleSize: DefaultMaxModuleSize,
+		maxStack:      DefaultMaxStack,
+		maxTableElems: DefaultMaxTableElements,
 		instances:     goruntime.GOMAXPROCS(0),
 		warm:          1,
 		lookupEnv:     os.LookupEnv,
@@ -186,6 +200,45 @@ func (c Config) WithMaxOutput(bytes uint64) Config {
 func (c Config) WithMaxModuleSize(bytes int64) Config {
 	c.maxModuleSize = bytes
 	return c
+}
+
+// WithMaxStack sets the call stack a call may use, in bytes (default
+// DefaultMaxStack, 384 KiB). The metering injected into every module
+// counts each frame the guest enters as 64 bytes plus 8 per parameter and
+// local (16 per v128 local), whatever the engine, so a recursion stops at
+// the same depth on every engine: the call fails with ErrTrap, "stack
+// overflow". The engines' own stack limits remain as a backstop for
+// frames the estimate undercounts. 0 means the default.
+func (c Config) WithMaxStack(bytes uint64) Config {
+	c.maxStack = bytes
+	return c
+}
+
+// WithMaxTableElements sets the most elements the tables of one instance
+// may hold in all (default DefaultMaxTableElements, 1 Mi elements; on
+// both engines an element takes 8 bytes or more of host memory). A module
+// whose tables need more to start is refused at load; table.grow past it
+// fails in the guest (returns -1) and is audited. 0 means the default.
+// Independently, a module may declare at most MaxTables tables.
+func (c Config) WithMaxTableElements(n uint64) Config {
+	c.maxTableElems = n
+	return c
+}
+
+// stackLimit is the stack counter's value at the start of a call.
+func (c Config) stackLimit() uint64 {
+	if c.maxStack == 0 {
+		return DefaultMaxStack
+	}
+	return min(c.maxStack, math.MaxInt64)
+}
+
+// tableLimit is the most table elements of an instance.
+func (c Config) tableLimit() uint64 {
+	if c.maxTableElems == 0 {
+		return DefaultMaxTableElements
+	}
+	return c.maxTableElems
 }
 
 // WithInstances sets how many instances of one plugin may exist, and so

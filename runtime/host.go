@@ -29,7 +29,40 @@ func (r *Runtime) hostModule() []engine.HostFunc {
 		{Module: abi.HostModule, Name: abi.FuncCall, Type: abi.TypeCall, Fn: r.hostCall},
 		{Module: abi.HTTPModule, Name: abi.FuncRequest, Type: abi.TypeRequest, Fn: r.hostRequest},
 		{Module: meter.ImportModule, Name: meter.ImportName, Type: abi.FuncType{}, Fn: outOfFuel},
+		{Module: meter.ImportModule, Name: meter.LimitName, Fn: r.meterLimit,
+			Type: abi.FuncType{Params: []abi.ValueType{abi.I32, abi.I64}, Results: []abi.ValueType{abi.I32}}},
 	}
+}
+
+// meterLimit is the metering's limit callback (meter.LimitName). A frame
+// that does not fit in the stack left stops the call with a stack
+// overflow, reported as a trap. table.grow is allowed while the tables of
+// the instance stay within Config.WithMaxTableElements; past it the guest's
+// table.grow returns -1, and the refusal is audited, as for memory.
+func (r *Runtime) meterLimit(ctx context.Context, _ engine.Caller, stack []uint64) error {
+	st := stateFrom(ctx)
+	switch kind, value := uint32(stack[0]), stack[1]; kind {
+	case meter.LimitStack:
+		err := &engine.StackOverflowError{Metered: true,
+			Err: fmt.Errorf("stack overflow: the call stack went past its limit of %s (a frame of %d bytes did not fit)", manifest.Size(r.cfg.stackLimit()), value)}
+		if st != nil {
+			st.overflow = err
+		}
+		return err
+	case meter.LimitTableGrow:
+		limit := r.cfg.tableLimit()
+		if value <= limit {
+			stack[0] = 1
+			return nil
+		}
+		stack[0] = 0
+		if st != nil && st.inst != nil {
+			st.inst.p.audit(capabilities.Event{Kind: capabilities.KindLimit, Resource: "table", Op: "grow", Function: st.fn,
+				Rule: fmt.Sprintf("max table elements %d: growth to %d elements refused", limit, value)})
+		}
+		return nil
+	}
+	return fmt.Errorf("host function %s.%s: unknown limit kind %d", meter.ImportModule, meter.LimitName, uint32(stack[0]))
 }
 
 // fuelQuantum is the fuel a guest gets each time it runs out: about a

@@ -265,6 +265,10 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (lp *Plu
 	if err := wasmbin.CheckMemory(mod, lim.memoryPages); err != nil {
 		return nil, withKind(ErrModule, wrap("module "+m.Plugin.Module, err))
 	}
+	// The metering bounds table.grow by the same total (meterLimit).
+	if err := wasmbin.CheckTables(mod, MaxTables, r.cfg.tableLimit()); err != nil {
+		return nil, withKind(ErrModule, wrap("module "+m.Plugin.Module, err))
+	}
 	metered, how, err := r.prepare(src, ins)
 	if err != nil {
 		return nil, err
@@ -284,6 +288,7 @@ func (r *Runtime) load(ctx context.Context, src *source, lc LoadConfig) (lp *Plu
 	for _, w := range caps.MountWarnings() {
 		p.logger.WarnContext(ctx, "overlapping mounts with different modes", slog.String("warning", w))
 	}
+	p.throws = mod.Tags > 0
 	for _, d := range caps.Denied {
 		kind, res, _ := strings.Cut(d, " ")
 		p.audit(capabilities.Event{Kind: capabilities.Kind(kind), Resource: res, Op: "request", Rule: "requested in plugin.toml, not granted", Function: "load"})
@@ -327,6 +332,9 @@ func (r *Runtime) Verify(ctx context.Context, path string) (*Inspection, error) 
 	}
 	lim := effectiveLimits(src.manifest.Limits, r.cfg, NewLoadConfig())
 	if err := wasmbin.CheckMemory(mod, lim.memoryPages); err != nil {
+		errs = append(errs, withKind(ErrModule, wrap("module "+src.manifest.Plugin.Module, err)))
+	}
+	if err := wasmbin.CheckTables(mod, MaxTables, r.cfg.tableLimit()); err != nil {
 		errs = append(errs, withKind(ErrModule, wrap("module "+src.manifest.Plugin.Module, err)))
 	}
 	_, how, err := r.prepare(src, ins)

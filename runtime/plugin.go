@@ -37,6 +37,10 @@ type Plugin struct {
 	ins      *Inspection
 	compiled engine.Module
 	limits   limits
+	// throws tells whether the module can throw exceptions: a caught
+	// one can leave the stack counter short, which is then reset before
+	// every call (see instance.refuel).
+	throws   bool
 	config   map[string]string
 	logger   *slog.Logger
 	pool     *pool
@@ -260,8 +264,12 @@ func (p *Plugin) failed(name string, denied bool, fuel uint64, err error) error 
 		p.audit(capabilities.Event{Kind: capabilities.KindLimit, Resource: "fuel", Op: "call", Function: name,
 			Rule: fmt.Sprintf("limits.fuel %d", p.limits.fuel), Fuel: fuel})
 	case errors.As(err, &so):
+		rule := "call stack exhausted (the engine's stack limit)"
+		if so.Metered {
+			rule = fmt.Sprintf("max stack %s", manifest.Size(p.rt.cfg.stackLimit()))
+		}
 		p.audit(capabilities.Event{Kind: capabilities.KindLimit, Resource: "stack", Op: "call", Function: name,
-			Rule: "call stack exhausted (the engine's stack limit)", Fuel: fuel})
+			Rule: rule, Fuel: fuel})
 	default:
 		if p.rt.cfg.auditAllowed && p.rt.cfg.auditor != nil {
 			p.audit(capabilities.Event{Kind: capabilities.KindCall, Resource: name, Op: "call", Function: name,
@@ -352,10 +360,11 @@ type instance struct {
 	stack     [2]uint64
 	current   *callState // the call in progress, for denials reported by the engine
 	fuel      engine.Global
-	left      int64     // the fuel counter after the last handler call; -1: unknown
-	credit    uint64    // fuel taken from the counter ahead for host calls (hostwork.go)
-	st        callState // the state of the handler call in progress
-	cctx      callCtx   // the context of the handler call in progress
+	stackG    engine.Global // the stack counter (meter.StackGlobalName)
+	left      int64         // the fuel counter after the last handler call; -1: unknown
+	credit    uint64        // fuel taken from the counter ahead for host calls (hostwork.go)
+	st        callState     // the state of the handler call in progress
+	cctx      callCtx       // the context of the handler call in progress
 }
 
 // refuel gives the instance its first quantum before the host calls into
@@ -367,6 +376,9 @@ type instance struct {
 // is counted from what the call was given all the same, and no call ever
 // starts with more than a quantum.
 func (i *instance) refuel(st *callState) {
+	if i.p.throws {
+		i.stackG.Set(i.p.rt.cfg.stackLimit())
+	}
 	left := i.left
 	i.left = -1
 	i.credit = 0 // a call's credit is its own (hostwork.go)
@@ -437,6 +449,12 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	if inst.fuel == nil {
 		return nil, errors.Join(errors.New("instantiate: no fuel counter in the metered module"), ei.Close(ctx))
 	}
+	if inst.stackG = ei.Global(meter.StackGlobalName); inst.stackG == nil {
+		return nil, errors.Join(errors.New("instantiate: no stack counter in the metered module"), ei.Close(ctx))
+	}
+	// Set once: every call gives back what it took, except when an
+	// exception unwinds frames (refuel).
+	inst.stackG.Set(p.rt.cfg.stackLimit())
 	inst.funcs = make([]engine.Func, len(p.names))
 	inst.posts = make([]engine.Func, len(p.names))
 	for i, name := range p.names {
@@ -647,6 +665,10 @@ func classify(ctx context.Context, timeout time.Duration, st *callState, err err
 		return fmt.Errorf("%w after %s (limits.timeout)", ErrTimeout, timeout)
 	case errors.As(err, &exit):
 		return &TrapError{Message: fmt.Sprintf("plugin exited with code %d", exit.Code), cause: err}
+	case st != nil && st.overflow != nil:
+		t := newTrap(err) // for the engine's trace
+		t.Message, t.cause = st.overflow.Error(), st.overflow
+		return t
 	}
 	return newTrap(err)
 }
@@ -666,9 +688,12 @@ func isContract(err error) bool {
 type callState struct {
 	inst    *instance
 	fn      string
-	hostErr error  // a host function's refusal, reported instead of the trap
-	denied  bool   // a capability was denied during the call
-	refills uint64 // fuel quanta given after the first
+	hostErr error // a host function's refusal, reported instead of the trap
+	// overflow is the stack overflow the metering reported, which the
+	// trap is reported as.
+	overflow *engine.StackOverflowError
+	denied   bool   // a capability was denied during the call
+	refills  uint64 // fuel quanta given after the first
 	// budget is limits.fuel (0: none); given is the fuel given so far,
 	// used what the call used, once it ended.
 	budget, given, used uint64
@@ -710,6 +735,9 @@ func (st *callState) reset(fn string, ctx context.Context) {
 	st.fn, st.ctx = fn, ctx
 	if st.hostErr != nil {
 		st.hostErr = nil
+	}
+	if st.overflow != nil {
+		st.overflow = nil
 	}
 	if !st.deadline.IsZero() {
 		st.deadline = time.Time{}

@@ -27,9 +27,11 @@ const benchQuantum = 1 << 20
 //   - metered: the module instrumented; out_of_fuel checks the context
 //     every quantum (a context with a deadline, made once: the metered
 //     design needs nothing per call but setting the counter);
+//   - fuelonly: metered without the call stack (Options.noStack), to
+//     measure what bounding the stack costs;
 //   - closeondone: wazero's WithCloseOnContextDone, with a context with a
 //     deadline made for every call (what the runtime does today).
-var variants = []string{"plain", "metered", "closeondone"}
+var variants = []string{"plain", "metered", "fuelonly", "closeondone"}
 
 // workload is a function to call in a module: a handler of a plugin
 // fixture (input through cabi_realloc, 12-byte result area) or a kernel
@@ -79,13 +81,13 @@ type runner struct {
 func newRunner(tb testing.TB, w workload, variant string) *runner {
 	tb.Helper()
 	ctx := context.Background()
-	x := &runner{w: w, closeOnDone: variant == "closeondone", metered: variant == "metered", stack: make([]uint64, 4)}
+	x := &runner{w: w, closeOnDone: variant == "closeondone", metered: variant == "metered" || variant == "fuelonly", stack: make([]uint64, 4)}
 	x.r = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(x.closeOnDone))
 	x.ctx, x.cancel = context.WithTimeout(ctx, time.Hour)
 	wasm := w.wasm
 	if x.metered {
 		var err error
-		if wasm, err = Instrument(wasm, Options{}); err != nil {
+		if wasm, err = Instrument(wasm, Options{noStack: variant == "fuelonly"}); err != nil {
 			tb.Fatal(err)
 		}
 		x.h = &fuelHost{quantum: benchQuantum, stop: func(ctx context.Context) error { return ctx.Err() }}
@@ -206,6 +208,8 @@ func BenchmarkRatios(b *testing.B) {
 			for i, v := range variants[1:] {
 				b.ReportMetric(float64(total[i+1])/float64(total[0]), v+"/plain")
 			}
+			// What bounding the call stack costs.
+			b.ReportMetric(float64(total[1])/float64(total[2]), "metered/fuelonly")
 		})
 	}
 }

@@ -26,6 +26,14 @@ const (
 	opI64Shl       = 0x86
 	opI64ShrU      = 0x88
 	opI64ExtendI32 = 0xad // i64.extend_i32_u
+	opElse         = 0x05
+	opDrop         = 0x1a
+	opSelect       = 0x1b
+	opI32Const     = 0x41
+	opI32LeU       = 0x4d
+	opRefAsNonNull = 0xd4
+	opMisc         = 0xfc
+	miscTableSize  = 16
 	blockEmpty     = 0x40
 )
 
@@ -127,12 +135,17 @@ type region struct {
 type patchKind uint8
 
 const (
-	patchCharge    patchKind = iota // at pos: charge region val (a loop header)
-	patchFunc                       // [pos, end): a function index, val in the output
-	patchBulk                       // at pos: charge a bulk operation of kind val
-	patchLoopOpen                   // at pos (a loop opcode): the wrapper blocks of region val, if moved
-	patchLoopClose                  // at pos (after its end): the slow path of region val, if moved
-	patchLabel                      // [pos, end): branch label val, plus 3 for each moved loop it leaves (see labelPatch)
+	patchCharge       patchKind = iota // at pos: charge region val (a loop header)
+	patchFunc                          // [pos, end): a function index, val in the output
+	patchBulk                          // at pos: charge a bulk operation of kind val
+	patchLoopOpen                      // at pos (a loop opcode): the wrapper blocks of region val, if moved
+	patchLoopClose                     // at pos (after its end): the slow path of region val, if moved
+	patchLabel                         // [pos, end): branch label val, plus 3 for each moved loop it leaves (see labelPatch)
+	patchCallPre                       // at pos (a call): charge the frame to the stack counter
+	patchCallPost                      // at pos (after a call): give the frame back
+	patchTailPre                       // at pos (a tail call): give the frame back, the callee replaces it
+	patchTableGrow                     // at pos (table.grow val): ask the host, charge; c0: the reference local
+	patchTableGrowEnd                  // at pos (after table.grow): -1 when the host refused
 )
 
 // Kinds of bulk operations: how the size operand is turned into fuel.
@@ -146,7 +159,7 @@ type patch struct {
 	pos, end int
 	kind     patchKind
 	val      uint32
-	c0, c1   int // patchLabel: the innermost loop region the branch leaves, and the one it stays in
+	c0, c1   int // patchLabel: the innermost loop region the branch leaves, and the one it stays in; patchBulk: c0 the memory
 }
 
 // funcRewriter rewrites one function body at a time; its slices are
@@ -157,23 +170,37 @@ type funcRewriter struct {
 	regions []region
 	patches []patch
 	nlocals uint64
+	frame   int64  // the estimated frame size in bytes (see FrameOverhead)
 	calls   bool   // the function calls (or tail-calls) a function
 	bulk    bool   // the function has bulk operations: one more local
 	fuelLoc uint32 // an i64 local for the new counter
 	bulkLoc uint32 // an i32 local for a bulk operation's size
-	out     []byte // the new body; valid until the next rewrite
-	stats   funcStats
+	// stackLoc is an i64 local holding the stack counter at entry, in a
+	// function that calls.
+	stackLoc uint32
+	// refTypes are the types of the reference locals table.grow needs
+	// (its initial value is kept there while the host is asked), refLoc
+	// the index of the first.
+	refTypes [][]byte
+	refLoc   uint32
+	out      []byte // the new body; valid until the next rewrite
+	stats    funcStats
 }
 
 func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, error) {
-	*f = funcRewriter{m: m, frames: f.frames[:0], regions: f.regions[:0], patches: f.patches[:0], out: f.out[:0]}
+	*f = funcRewriter{m: m, frames: f.frames[:0], regions: f.regions[:0], patches: f.patches[:0], refTypes: f.refTypes[:0], out: f.out[:0]}
 	ngroups, err := r.count(2)
 	if err != nil {
 		return nil, err
 	}
 	f.nlocals = uint64(nparams)
+	slots := uint64(nparams)
 	for range ngroups {
 		c, err := r.u32()
+		if err != nil {
+			return nil, err
+		}
+		t, err := r.peek()
 		if err != nil {
 			return nil, err
 		}
@@ -181,11 +208,16 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 			return nil, err
 		}
 		f.nlocals += uint64(c)
+		slots += uint64(c)
+		if t == typeV128 {
+			slots += uint64(c)
+		}
 	}
 	f.m.stats.Locals.update(f.nlocals, uint32(r.fn), r.base)
-	if f.nlocals+2 > math.MaxUint32 || ngroups+2 > math.MaxUint32 {
-		return nil, r.errf(ErrUnsupported, "too many locals (%d) to add two", f.nlocals)
+	if f.nlocals+4 > math.MaxUint32 || ngroups+4 > math.MaxUint32 {
+		return nil, r.errf(ErrUnsupported, "too many locals (%d) to add four", f.nlocals)
 	}
+	f.frame = FrameOverhead + FrameSlot*int64(slots)
 	localsEnd := r.off
 	if err := f.analyze(r); err != nil {
 		return nil, err
@@ -199,6 +231,9 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 			reg.movedOut++
 		}
 	}
+	if f.nlocals+3+uint64(len(f.refTypes)) > math.MaxUint32 || uint64(ngroups)+3+uint64(len(f.refTypes)) > math.MaxUint32 {
+		return nil, r.errf(ErrUnsupported, "too many locals (%d) to add %d", f.nlocals, 3+len(f.refTypes))
+	}
 	// A function that neither loops nor calls cannot run for long: its
 	// entry pays without checking (the next check anywhere sees the debt),
 	// and with no call in it the engine keeps its values in registers. See
@@ -209,21 +244,41 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 	}
 	check := f.calls || loops
 	entry := f.regions[0].cost
-	// A check needs an i64 local; a bulk operation an i32 one too.
-	var buf [4]byte
+	// A check needs an i64 local; a bulk operation an i32 one too; a
+	// function that calls one for the stack counter; table.grow one of
+	// each type it grows.
+	var buf [16]byte
 	extra := buf[:0]
+	groups := 0
+	next := uint32(f.nlocals)
+	add := func(t ...byte) uint32 {
+		extra = append(extra, 1)
+		extra = append(extra, t...)
+		groups++
+		next++
+		return next - 1
+	}
 	if check && entry > 0 || loops || f.bulk {
-		f.fuelLoc = uint32(f.nlocals)
-		extra = append(extra, 1, typeI64)
+		f.fuelLoc = add(typeI64)
 	}
 	if f.bulk {
-		f.bulkLoc = uint32(f.nlocals) + 1
-		extra = append(extra, 1, typeI32)
+		f.bulkLoc = add(typeI32)
+	}
+	stack := f.calls && !m.noStack
+	if stack {
+		f.stackLoc = add(typeI64)
+	}
+	f.refLoc = next
+	for _, t := range f.refTypes {
+		add(t...)
 	}
 	body := r.b
-	out := appendU32(f.out, uint32(ngroups+len(extra)/2))
+	out := appendU32(f.out, uint32(ngroups+groups))
 	out = append(out, body[countLen(body):localsEnd]...)
 	out = append(out, extra...)
+	if stack {
+		out = f.stackCheck(out)
+	}
 	if entry > 0 {
 		out = f.charge(out, entry, check)
 	}
@@ -242,7 +297,29 @@ func (f *funcRewriter) rewrite(m *module, nparams uint32, r *reader) ([]byte, er
 			out = appendU32(out, p.val)
 			pos = p.end
 		case patchBulk:
-			out = f.bulkCharge(out, int(p.val))
+			out = f.bulkCharge(out, int(p.val), p.c0)
+		case patchCallPre:
+			if !stack {
+				continue
+			}
+			out = append(out, opLocalGet)
+			out = appendU32(out, f.stackLoc)
+			out = append(out, opI64Const)
+			out = appendS64(out, f.frame)
+			out = append(out, opI64Sub, opGlobalSet)
+			out = appendU32(out, f.m.stack())
+		case patchCallPost, patchTailPre:
+			if !stack {
+				continue
+			}
+			out = append(out, opLocalGet)
+			out = appendU32(out, f.stackLoc)
+			out = append(out, opGlobalSet)
+			out = appendU32(out, f.m.stack())
+		case patchTableGrow:
+			out = f.tableGrow(out, p.val, p.c0)
+		case patchTableGrowEnd:
+			out = append(out, opElse, opI32Const, 0x7f, opEnd)
 		case patchLoopOpen:
 			if reg := f.regions[p.val]; reg.moved {
 				out = append(out, opBlock)
@@ -325,9 +402,58 @@ func (f *funcRewriter) check(out []byte) []byte {
 	return append(out, opEnd)
 }
 
+// stackCheck appends the check at the entry of a function that calls:
+// keep the stack counter in stackLoc; if the function's frame does not
+// fit in it, call the limit callback, then trap.
+func (f *funcRewriter) stackCheck(out []byte) []byte {
+	out = append(out, opGlobalGet)
+	out = appendU32(out, f.m.stack())
+	out = append(out, opLocalTee)
+	out = appendU32(out, f.stackLoc)
+	out = append(out, opI64Const)
+	out = appendS64(out, f.frame)
+	out = append(out, opI64LtS, opIf, blockEmpty, opI32Const, LimitStack, opI64Const)
+	out = appendS64(out, f.frame)
+	out = append(out, opCall)
+	out = appendU32(out, f.m.limit())
+	return append(out, opDrop, opUnreachable, opEnd)
+}
+
+// tableGrow appends what comes before table.grow t, with its operands
+// (the initial value, the number of elements) on the stack: keep them in
+// locals, ask the limit callback about the total of the tables' sizes
+// after the growth, and if it agrees charge for the elements and put the
+// operands back for table.grow; patchTableGrowEnd closes the if, with -1
+// when it did not agree.
+func (f *funcRewriter) tableGrow(out []byte, t uint32, ref int) []byte {
+	out = append(out, opLocalSet)
+	out = appendU32(out, f.bulkLoc)
+	out = append(out, opLocalSet)
+	out = appendU32(out, f.refLoc+uint32(ref))
+	out = append(out, opI32Const, LimitTableGrow, opLocalGet)
+	out = appendU32(out, f.bulkLoc)
+	out = append(out, opI64ExtendI32)
+	for i := range len(f.m.tableTypes) {
+		out = append(out, opMisc, miscTableSize)
+		out = appendU32(out, uint32(i))
+		out = append(out, opI64ExtendI32, opI64Add)
+	}
+	out = append(out, opCall)
+	out = appendU32(out, f.m.limit())
+	out = append(out, opIf, typeI32, opLocalGet)
+	out = appendU32(out, f.refLoc+uint32(ref))
+	if f.m.tableTypes[t][0] == refNonNull {
+		out = append(out, opRefAsNonNull)
+	}
+	out = append(out, opLocalGet)
+	out = appendU32(out, f.bulkLoc)
+	return f.bulkCharge(out, bulkElems, 0)
+}
+
 // bulkCharge appends, with the size operand (i32) on the stack: take it
-// off, charge for it, check, put it back.
-func (f *funcRewriter) bulkCharge(out []byte, kind int) []byte {
+// off, charge for it, check, put it back. mem is the memory of
+// memory.grow.
+func (f *funcRewriter) bulkCharge(out []byte, kind int, mem int) []byte {
 	out = append(out, opLocalSet)
 	out = appendU32(out, f.bulkLoc)
 	out = append(out, opGlobalGet)
@@ -349,6 +475,13 @@ func (f *funcRewriter) bulkCharge(out []byte, kind int) []byte {
 			out = appendS64(out, int64(16-shift))
 			out = append(out, opI64Shl)
 		}
+		// A growth by more pages than the memory can ever have fails
+		// without allocating: it costs nothing more than the instruction.
+		out = append(out, opI64Const, 0, opLocalGet)
+		out = appendU32(out, f.bulkLoc)
+		out = append(out, opI32Const)
+		out = appendS64(out, int64(f.m.memCaps[mem]))
+		out = append(out, opI32LeU, opSelect)
 	}
 	out = append(out, opI64Sub)
 	out = f.check(out)
@@ -452,6 +585,34 @@ func (f *funcRewriter) funcPatch(r *reader) error {
 func (f *funcRewriter) bulkPatch(pos int, kind int) {
 	f.bulk = true
 	f.patches = append(f.patches, patch{pos: pos, kind: patchBulk, val: uint32(kind)})
+}
+
+// callPatch records a call at [pos, r.off) (its opcode read): the stack
+// counter is charged before it and restored after it; before a tail call
+// it is restored only.
+func (f *funcRewriter) callPatch(pos int, tail bool) {
+	if tail {
+		f.patches = append(f.patches, patch{pos: pos, kind: patchTailPre})
+	} else {
+		f.patches = append(f.patches, patch{pos: pos, kind: patchCallPre})
+	}
+	f.calls = true
+}
+
+// refType returns the index in refTypes of a local able to hold an
+// element of table t.
+func (f *funcRewriter) refType(t uint32) int {
+	lt := f.m.tableTypes[t]
+	if lt[0] == refNonNull {
+		lt = append([]byte{refNullable}, lt[1:]...)
+	}
+	for i, x := range f.refTypes {
+		if string(x) == string(lt) {
+			return i
+		}
+	}
+	f.refTypes = append(f.refTypes, lt)
+	return len(f.refTypes) - 1
 }
 
 func (r *reader) memarg() error {
@@ -602,13 +763,20 @@ func (f *funcRewriter) analyze(r *reader) error {
 				}
 			}
 		case op == 0x10, op == 0x12: // call, return_call
-			err = f.funcPatch(r)
+			f.callPatch(start, op == 0x12)
+			if err = f.funcPatch(r); err == nil && op == 0x10 {
+				f.patches = append(f.patches, patch{pos: r.off, kind: patchCallPost})
+			}
 		case op == 0x11, op == 0x13: // call_indirect, return_call_indirect
-			err = r.u32s(2)
-			f.calls = true
+			f.callPatch(start, op == 0x13)
+			if err = r.u32s(2); err == nil && op == 0x11 {
+				f.patches = append(f.patches, patch{pos: r.off, kind: patchCallPost})
+			}
 		case op == 0x14, op == 0x15: // call_ref, return_call_ref
-			_, err = r.u32()
-			f.calls = true
+			f.callPatch(start, op == 0x15)
+			if _, err = r.u32(); err == nil && op == 0x14 {
+				f.patches = append(f.patches, patch{pos: r.off, kind: patchCallPost})
+			}
 		case op == 0x1c: // select t*
 			var n int
 			if n, err = r.count(1); err != nil {
@@ -666,9 +834,16 @@ func (f *funcRewriter) analyze(r *reader) error {
 		case op == 0x3f: // memory.size
 			_, err = r.u32()
 		case op == 0x40: // memory.grow
-			if _, err = r.u32(); err == nil {
-				f.bulkPatch(start, bulkPages)
+			var mem uint32
+			if mem, err = r.u32(); err != nil {
+				break
 			}
+			if uint64(mem) >= uint64(len(f.m.memCaps)) {
+				r.off = start + 1
+				return r.errf(ErrMalformed, "memory index %d out of range (%d memories)", mem, len(f.m.memCaps))
+			}
+			f.bulkPatch(start, bulkPages)
+			f.patches[len(f.patches)-1].c0 = int(mem)
 		case op == 0x41:
 			_, err = r.sleb(32)
 		case op == 0x42:
@@ -733,7 +908,20 @@ func (f *funcRewriter) misc(r *reader, start int) error {
 	case 12, 14: // table.init elem table, table.copy table table
 		f.bulkPatch(start, bulkElems)
 		return r.u32s(2)
-	case 15, 17: // table.grow, table.fill
+	case 15: // table.grow
+		t, err := r.u32()
+		if err != nil {
+			return err
+		}
+		if uint64(t) >= uint64(len(f.m.tableTypes)) {
+			return r.errf(ErrMalformed, "table index %d out of range (%d tables)", t, len(f.m.tableTypes))
+		}
+		f.bulk = true
+		f.patches = append(f.patches,
+			patch{pos: start, kind: patchTableGrow, val: t, c0: f.refType(t)},
+			patch{pos: r.off, kind: patchTableGrowEnd})
+		return nil
+	case 17: // table.fill
 		f.bulkPatch(start, bulkElems)
 		return r.u32s(1)
 	}

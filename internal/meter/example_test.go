@@ -41,8 +41,17 @@ func ExampleInstrument() {
 		fuel := mod.ExportedGlobal(meter.GlobalName).(api.MutableGlobal)
 		fuel.Set(fuel.Get() + quantum)
 	}
+	// limit: a stack overflow traps; any table growth is allowed.
+	limit := func(ctx context.Context, mod api.Module, stack []uint64) {
+		if api.DecodeI32(stack[0]) == meter.LimitStack {
+			panic(errors.New("stack overflow"))
+		}
+		stack[0] = 1
+	}
+	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
 	_, err = r.NewHostModuleBuilder(meter.ImportModule).
 		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(outOfFuel), nil, nil).Export(meter.ImportName).
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(limit), []api.ValueType{i32, i64}, []api.ValueType{i32}).Export(meter.LimitName).
 		Instantiate(ctx)
 	if err != nil {
 		panic(err)

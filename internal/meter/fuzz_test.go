@@ -119,6 +119,11 @@ func checkGenerated(t *testing.T, cfg wazero.RuntimeConfig, g *genResult) {
 			}
 			if in.host != nil {
 				used[k] = in.host.used()
+				// The stack counter is back where it was (the generated
+				// modules do not throw).
+				if got := int64(in.mod.ExportedGlobal(StackGlobalName).Get()); err == nil && got != DefaultMaxStack {
+					t.Fatalf("%s%v: stack counter %d after the call, want %d\n%s", c.fn, c.args, got, DefaultMaxStack, g.describe())
+				}
 			}
 		}
 		if results[0] != results[1] || results[0] != results[2] {

@@ -23,6 +23,11 @@ type fuelHost struct {
 	global  api.MutableGlobal // the counter of the instance being called
 	// stop, when set, is asked at every refill; an error stops the guest.
 	stop func(ctx context.Context) error
+	// stackLimit, when not zero, is what start sets the stack counter to.
+	stackLimit int64
+	overflows  int     // calls of limit for a stack overflow
+	maxTable   int64   // see limit
+	tableAsks  []int64 // the totals limit was asked about
 }
 
 // errStopped is what a fuelHost's stop returns in tests.
@@ -46,6 +51,9 @@ func (h *fuelHost) start(mod api.Module) {
 	}
 	h.refills = 0
 	h.global.Set(uint64(h.quantum))
+	if h.stackLimit != 0 {
+		mod.ExportedGlobal(StackGlobalName).(api.MutableGlobal).Set(uint64(h.stackLimit))
+	}
 }
 
 // used is the fuel used since start.
@@ -57,10 +65,35 @@ func fuelGlobal(mod api.Module) api.MutableGlobal {
 	return mod.ExportedGlobal(GlobalName).(api.MutableGlobal)
 }
 
+// errStackOverflow is what a fuelHost's limit callback stops a guest
+// with when its stack is exhausted.
+var errStackOverflow = errors.New("stack overflow (test host)")
+
+// limit is the limit callback: a stack overflow stops the guest; table
+// growth is allowed up to maxTable elements in all (0: any).
+func (h *fuelHost) limit(_ context.Context, _ api.Module, stack []uint64) {
+	kind, value := api.DecodeI32(stack[0]), int64(stack[1])
+	switch kind {
+	case LimitStack:
+		h.overflows++
+		panic(errStackOverflow)
+	case LimitTableGrow:
+		h.tableAsks = append(h.tableAsks, value)
+		stack[0] = 1
+		if h.maxTable > 0 && value > h.maxTable {
+			stack[0] = 0
+		}
+		return
+	}
+	panic(fmt.Sprintf("limit: unknown kind %d", kind))
+}
+
 // instantiate registers the host module vitte:meter.
 func (h *fuelHost) instantiate(ctx context.Context, r wazero.Runtime) error {
+	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
 	_, err := r.NewHostModuleBuilder(ImportModule).
 		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(h.outOfFuel), nil, nil).Export(ImportName).
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(h.limit), []api.ValueType{i32, i64}, []api.ValueType{i32}).Export(LimitName).
 		Instantiate(ctx)
 	return err
 }

@@ -226,27 +226,33 @@ func (r *reader) blockType() error {
 
 // limits reads table or memory limits and reports whether they are 64-bit.
 func (r *reader) limits() (is64 bool, err error) {
+	is64, _, _, err = r.limitsMax()
+	return is64, err
+}
+
+// limitsMax reads limits and also returns the maximum, if there is one.
+func (r *reader) limitsMax() (is64 bool, max uint64, hasMax bool, err error) {
 	flags, err := r.byte()
 	if err != nil {
-		return false, err
+		return false, 0, false, err
 	}
 	if flags > 7 {
 		r.off--
-		return false, r.errf(ErrMalformed, "unknown limits flags 0x%02x", flags)
+		return false, 0, false, r.errf(ErrMalformed, "unknown limits flags 0x%02x", flags)
 	}
 	bits := uint(32)
 	if flags&4 != 0 {
 		bits = 64
 	}
 	if _, err := r.uleb(bits); err != nil {
-		return false, err
+		return false, 0, false, err
 	}
 	if flags&1 != 0 {
-		if _, err := r.uleb(bits); err != nil {
-			return false, err
+		if max, err = r.uleb(bits); err != nil {
+			return false, 0, false, err
 		}
 	}
-	return flags&4 != 0, nil
+	return flags&4 != 0, max, flags&1 != 0, nil
 }
 
 func appendU32(b []byte, v uint32) []byte { return appendU64(b, uint64(v)) }

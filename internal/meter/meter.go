@@ -2,7 +2,9 @@
 // executes and calls the host back at regular intervals: metering, the way
 // to stop a runaway guest without wazero's close-on-context-done (see
 // "Why do timeouts use wazero's close-on-context-done for now?" in
-// docs/RATIONALE.md), and a deterministic CPU budget.
+// docs/RATIONALE.md), and a deterministic CPU budget. It also bounds the
+// guest's call stack and the growth of its tables, the same way on every
+// engine.
 //
 // # What Instrument adds
 //
@@ -11,6 +13,10 @@
 //   - a mutable i64 global, the fuel counter, exported as [GlobalName];
 //   - a function import [ImportModule].[ImportName] of type () -> (),
 //     the out-of-fuel callback;
+//   - a mutable i64 global, the stack counter, exported as
+//     [StackGlobalName], and a function import [ImportModule].[LimitName]
+//     of type (i32, i64) -> i32, the limit callback (see "The call stack"
+//     and "Tables");
 //   - at every function entry and loop header, code that subtracts the
 //     static cost of what follows from the counter and, when the counter
 //     is then negative, calls the callback;
@@ -19,8 +25,8 @@
 //     subtracts a cost proportional to its size operand, then checks the
 //     same way.
 //
-// Nothing else changes, except function indices: the import shifts every
-// defined function up by one, and every reference to one (call,
+// Nothing else changes, except function indices: the imports shift every
+// defined function up by two, and every reference to one (call,
 // return_call, ref.func, element segments of every form, constant
 // expressions of globals, tables and segments, the start function, exports,
 // the name section) is renumbered.
@@ -45,7 +51,13 @@
 // Bulk operations also cost their length: memory.copy, memory.fill and
 // memory.init one unit per [Options].BulkBytesPerFuel bytes (16 by
 // default), memory.grow the same for the bytes it asks for (64 KiB a page),
-// the table operations one unit per element.
+// the table operations one unit per element. A memory.grow by more pages
+// than the memory can ever have (its declared maximum, or 65536: 4 GiB)
+// cannot succeed and allocates nothing: it costs only its instruction, and
+// returns -1 at once. Any other memory.grow pays for every page it asks
+// for, whether it then succeeds or not, so the cost stays deterministic
+// and no growth that may succeed is cheap. table.grow pays for its
+// elements only when the limit callback lets it grow.
 //
 // # The host protocol
 //
@@ -73,6 +85,44 @@
 // counting from where it is. The start function runs with the counter at
 // 0: its first check calls out_of_fuel, which refills it.
 //
+// # The call stack
+//
+// A function's frame is estimated at [FrameOverhead] bytes plus
+// [FrameSlot] bytes per parameter and local (twice that for a v128), a
+// figure that does not depend on the engine. A function that calls (call,
+// call_indirect, call_ref, their tail forms, or an import) keeps the stack
+// counter in a new local at its entry and checks that its frame fits: if
+// the counter is below the frame's size, it calls the limit callback with
+// [LimitStack] and the frame's size, then traps (unreachable). Before each
+// call it sets the counter to its entry value minus its frame, and after
+// the call back to its entry value; before a tail call, to its entry value
+// (the callee replaces the frame). A function that calls nothing is not
+// changed: the stack is bounded up to one such leaf frame, whose size the
+// engine bounds by its limit on locals.
+//
+// So the host sets the counter to the stack it allows (in bytes) and the
+// guest may nest frames up to that sum; the depth at which it overflows
+// is the same on every engine. The counter is back to the host's value
+// after every call that returns, whatever happened inside, with one
+// exception: an exception that unwinds frames skips their restores, so a
+// module that can throw (one that declares or imports a tag) may end a call
+// with the counter lower than it started (never higher: the error only
+// ever refuses frames early, and a function that catches the exception
+// sets the counter from its own entry value at its next call). A host
+// running such modules sets the counter before every call; a trap ends the
+// call anyway. The module's initial value is [DefaultMaxStack], what the
+// start function runs with.
+//
+// # Tables
+//
+// Before every table.grow, the guest calls the limit callback with
+// [LimitTableGrow] and the total number of elements all its tables would
+// have after the growth (the sum of table.size over every table, plus the
+// growth). If the callback returns 0, table.grow is skipped and the guest
+// sees -1, as for a growth the engine refuses; otherwise it is charged and
+// runs. The initial sizes, and the number of tables, the host checks at
+// load.
+//
 // # What is refused
 //
 // Instrument decodes every instruction of WebAssembly 2.0, SIMD (relaxed
@@ -82,7 +132,8 @@
 // expressions and multiple memories. It refuses, with an error wrapping
 // [ErrUnsupported]: GC types and instructions, 64-bit memories and tables,
 // components, and any opcode it does not know. It refuses a module that
-// already imports from [ImportModule] or exports [GlobalName]
+// already imports from [ImportModule] or exports [GlobalName] or
+// [StackGlobalName]
 // ([ErrReservedName]), and bytes that do not decode ([ErrMalformed]),
 // including indices of locals, globals, functions and labels out of
 // range: an invalid module must not become valid by naming what
@@ -93,7 +144,7 @@
 // and would be wrong after the rewrite (DWARF ".debug_*", "reloc.*",
 // "linking", "sourceMappingURL", "external_debug_info",
 // "metadata.code.*") are dropped. The "name" section is renumbered (the
-// callback is named "vitte:meter.out_of_fuel"), or dropped when it does
+// callbacks are named "vitte:meter.out_of_fuel" and "vitte:meter.limit"), or dropped when it does
 // not decode. Other custom sections are kept.
 //
 // # Design
@@ -135,6 +186,14 @@
 //     times, SHA-256 about 1.15 times; bench-c's loops and an empty call do
 //     not change measurably. wazero's close-on-context-done costs 5 to 25
 //     times.
+//   - The call stack is charged at call sites, not at function exits:
+//     a call's restore needs no knowledge of how the callee leaves (return,
+//     br to the function's label, a tail call), and a function that calls
+//     nothing is not touched. The check is at the entry of the functions
+//     that call, against a constant, and calls the host only when the
+//     stack is exhausted. BenchmarkRatios reports its cost as
+//     metered/fuelonly (see docs/RATIONALE.md, "How is the guest's call
+//     stack bounded?").
 package meter
 
 import (
@@ -152,6 +211,38 @@ const (
 	// () -> ().
 	ImportModule = "vitte:meter"
 	ImportName   = "out_of_fuel"
+	// StackGlobalName is the export name of the stack counter, a mutable
+	// i64: the bytes of call stack the guest may still use (see "The call
+	// stack").
+	StackGlobalName = "__vitte_stack"
+	// LimitName names the limit callback, ImportModule.LimitName, of type
+	// (kind i32, value i64) -> i32: the guest reached a limit of the given
+	// kind (LimitStack, LimitTableGrow).
+	LimitName = "limit"
+)
+
+// Kinds of the limit callback's first argument.
+const (
+	// LimitStack: a function's frame of value bytes does not fit in what
+	// is left of the stack. The guest traps after the callback returns;
+	// the host should make the call fail with a stack overflow.
+	LimitStack = 1
+	// LimitTableGrow: table.grow would take the tables of the instance to
+	// value elements in all. The callback returns 1 to let it grow, 0 to
+	// make it fail (table.grow then returns -1 and grows nothing).
+	LimitTableGrow = 2
+)
+
+// DefaultMaxStack is the initial value of the stack counter: the stack a
+// guest gets when the host does not set the counter (the start function,
+// a host that ignores it).
+const DefaultMaxStack = 384 << 10
+
+// Frame sizes: a function's frame is estimated at FrameOverhead bytes plus
+// FrameSlot bytes per parameter and local (two for a v128 local).
+const (
+	FrameOverhead = 64
+	FrameSlot     = 8
 )
 
 // DefaultBulkBytesPerFuel is how many bytes of a bulk memory operation cost
@@ -175,13 +266,17 @@ type Options struct {
 	// memory.init and memory.grow cost one unit of fuel. It must be a power
 	// of two no larger than 65536; 0 means [DefaultBulkBytesPerFuel].
 	BulkBytesPerFuel uint32
+
+	// noStack leaves the call stack unmetered: for the benchmarks that
+	// measure what the stack metering costs.
+	noStack bool
 }
 
 // Version names the rewriting Instrument does. It changes whenever the
 // output of Instrument for a given input and options changes, so that a
 // cache of metered modules keyed by it never serves an outdated rewrite
 // (TestVersion fails until it is changed).
-const Version = "meter/2"
+const Version = "meter/4"
 
 // Instrument returns a copy of the binary module wasm with fuel metering
 // added, as described in the package documentation. wasm is not modified.

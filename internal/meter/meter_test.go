@@ -262,16 +262,19 @@ func TestInstrument_Names(t *testing.T) {
 	got, err := r.CompileModule(ctx, instrument(t, basicWasm))
 	require.NoError(t, err)
 	imports := got.ImportedFunctions()
-	require.Len(t, imports, len(orig.ImportedFunctions())+1)
-	oof := imports[len(imports)-1]
+	require.Len(t, imports, len(orig.ImportedFunctions())+numImports)
+	oof, limit := imports[len(imports)-2], imports[len(imports)-1]
 	assert.Equal(t, "vitte:meter.out_of_fuel", oof.Name())
 	m, n, _ := oof.Import()
 	assert.Equal(t, []string{ImportModule, ImportName}, []string{m, n})
+	assert.Equal(t, "vitte:meter.limit", limit.Name())
+	m, n, _ = limit.Import()
+	assert.Equal(t, []string{ImportModule, LimitName}, []string{m, n})
 	for name, def := range orig.ExportedFunctions() {
 		g := got.ExportedFunctions()[name]
 		require.NotNil(t, g, name)
 		assert.Equal(t, def.Name(), g.Name(), name)
-		assert.Equal(t, def.Index()+1, g.Index(), name)
+		assert.Equal(t, def.Index()+numImports, g.Index(), name)
 		assert.Equal(t, def.ParamTypes(), g.ParamTypes(), name)
 		assert.Equal(t, def.ResultTypes(), g.ResultTypes(), name)
 	}
@@ -442,6 +445,9 @@ func TestInstrument_Errors(t *testing.T) {
 		{"else outside an if", fn(0x20, 0, 0x05), Options{}, ErrMalformed, "else outside an if"},
 		{"reserved import", wasmgen.Module{Imports: []wasmgen.Import{{Module: ImportModule, Name: "x"}}}.Bytes(), Options{}, ErrReservedName, `"vitte:meter"`},
 		{"reserved export", wasmgen.Module{ExportMemory: GlobalName}.Bytes(), Options{}, ErrReservedName, GlobalName},
+		{"reserved stack export", wasmgen.Module{ExportMemory: StackGlobalName}.Bytes(), Options{}, ErrReservedName, StackGlobalName},
+		{"memory.grow without memory", wasmgen.Module{NoMemory: true, Funcs: []wasmgen.Func{{Type: abi.FuncType{Results: []abi.ValueType{abi.I32}}, Body: []byte{0x41, 1, 0x40, 0}}}}.Bytes(), Options{}, ErrMalformed, "memory index 0 out of range (0 memories)"},
+		{"table.grow without table", fn(0xd0, 0x70, 0x20, 0, 0xfc, 15, 0, 0x1a), Options{}, ErrMalformed, "table index 0 out of range (0 tables)"},
 		{"instrumented twice", instrument(t, basicWasm), Options{}, ErrReservedName, "instrumented twice"},
 		{"bulk bytes per fuel", basicWasm, Options{BulkBytesPerFuel: 3}, nil, "not a power of two"},
 	}
@@ -494,6 +500,7 @@ func TestTestdata_UpToDate(t *testing.T) {
 		{"threads", []string{"--enable-threads", "--debug-names"}},
 		{"tail", []string{"--enable-tail-call", "--debug-names"}},
 		{"eh_legacy", []string{"--enable-exceptions", "--debug-names"}},
+		{"limits", []string{"--enable-tail-call", "--debug-names"}},
 	} {
 		out := filepath.Join(t.TempDir(), c.name+".wasm")
 		args := append(append([]string(nil), c.flags...), filepath.Join("testdata", c.name+".wat"), "-o", out)

@@ -61,21 +61,38 @@ func droppedCustom(name string) bool {
 type module struct {
 	in        []byte
 	bulkShift uint
+	noStack   bool // see Options.noStack
 
 	typeParams     []uint32 // number of params of each type
+	numTypes       uint32   // types of the input: the others are ours
 	voidType       uint32   // index of the type () -> ()
-	addVoidType    bool
+	limitType      uint32   // index of the type (i32, i64) -> i32 of the limit import
 	numFuncImports uint32
 	numGlobals     uint32 // imported and defined, before ours
 	funcTypes      []uint32
 	numFuncs       uint32 // imported and defined, before ours
 	sawCode        bool
 	stats          Stats // see stats.go
+	// memCaps holds, for each memory, the most pages memory.grow can ever
+	// ask for and succeed: its declared maximum, or 65536 (4 GiB).
+	memCaps []uint32
+	// tables holds the element type of each table, as encoded.
+	tableTypes [][]byte
 }
 
-// oof is the index of the out-of-fuel import, fuel the index of the counter.
-func (m *module) oof() uint32  { return m.numFuncImports }
-func (m *module) fuel() uint32 { return m.numGlobals }
+// oof is the index of the out-of-fuel import, limit that of the limit
+// import; fuel is the index of the fuel counter, stack of the stack
+// counter.
+func (m *module) oof() uint32   { return m.numFuncImports }
+func (m *module) limit() uint32 { return m.numFuncImports + 1 }
+func (m *module) fuel() uint32  { return m.numGlobals }
+func (m *module) stack() uint32 { return m.numGlobals + 1 }
+
+// numImports is how many functions Instrument imports.
+const numImports = 2
+
+// limitTypeBytes is the type of the limit import: (i32, i64) -> i32.
+var limitTypeBytes = []byte{0x60, 2, typeI32, typeI64, 1, typeI32}
 
 // funcIndex maps a function index of the input to the output.
 func (m *module) funcIndex(r *reader, idx uint32) (uint32, error) {
@@ -83,7 +100,7 @@ func (m *module) funcIndex(r *reader, idx uint32) (uint32, error) {
 		return 0, r.errf(ErrMalformed, "function index %d out of range (%d functions)", idx, m.numFuncs)
 	}
 	if idx >= m.numFuncImports {
-		return idx + 1, nil
+		return idx + numImports, nil
 	}
 	return idx, nil
 }
@@ -183,16 +200,15 @@ func (m *module) instrument() ([]byte, error) {
 func (m *module) newSection(id byte) ([]byte, error) {
 	switch id {
 	case secType:
-		m.typeParams = []uint32{0}
-		m.voidType = 0
-		m.addVoidType = true
-		return []byte{1, 0x60, 0, 0}, nil
+		m.typeParams = []uint32{0, 2}
+		m.voidType, m.limitType = 0, 1
+		return append([]byte{2, 0x60, 0, 0}, limitTypeBytes...), nil
 	case secImport:
-		return m.appendImport(appendU32(nil, 1)), nil
+		return m.appendImport(appendU32(nil, numImports)), nil
 	case secGlobal:
-		return m.appendGlobal(appendU32(nil, 1)), nil
+		return m.appendGlobal(appendU32(nil, 2)), nil
 	case secExport:
-		return m.appendExport(appendU32(nil, 1)), nil
+		return m.appendExport(appendU32(nil, 2)), nil
 	}
 	panic("unreachable")
 }
@@ -201,18 +217,27 @@ func (m *module) appendImport(b []byte) []byte {
 	b = appendName(b, ImportModule)
 	b = appendName(b, ImportName)
 	b = append(b, 0x00)
-	return appendU32(b, m.voidType)
+	b = appendU32(b, m.voidType)
+	b = appendName(b, ImportModule)
+	b = appendName(b, LimitName)
+	b = append(b, 0x00)
+	return appendU32(b, m.limitType)
 }
 
-// appendGlobal appends the counter: (global (mut i64) (i64.const 0)).
+// appendGlobal appends the counters: (global (mut i64) (i64.const 0)) for
+// fuel, (global (mut i64) (i64.const DefaultMaxStack)) for the stack.
 func (m *module) appendGlobal(b []byte) []byte {
-	return append(b, typeI64, 0x01, 0x42, 0x00, 0x0b)
+	b = append(b, typeI64, 0x01, 0x42, 0x00, 0x0b, typeI64, 0x01, 0x42)
+	return append(appendS64(b, DefaultMaxStack), 0x0b)
 }
 
 func (m *module) appendExport(b []byte) []byte {
 	b = appendName(b, GlobalName)
 	b = append(b, 0x03)
-	return appendU32(b, m.fuel())
+	b = appendU32(b, m.fuel())
+	b = appendName(b, StackGlobalName)
+	b = append(b, 0x03)
+	return appendU32(b, m.stack())
 }
 
 // section rewrites one non-custom section and returns its new content.
@@ -292,19 +317,27 @@ func (m *module) types(r *reader) ([]byte, error) {
 		}
 		m.typeParams = append(m.typeParams, uint32(np))
 	}
+	m.numTypes = uint32(n)
+	if n >= math.MaxUint32-2 {
+		return nil, r.errf(ErrUnsupported, "too many types to add two")
+	}
+	added := uint32(1)
+	out := make([]byte, 0, len(r.b)+16)
 	if void >= 0 {
 		m.voidType = uint32(void)
-		return r.b, nil
+	} else {
+		m.voidType = uint32(n)
+		m.typeParams = append(m.typeParams, 0)
+		added++
 	}
-	if n == math.MaxUint32 {
-		return nil, r.errf(ErrUnsupported, "too many types to add one")
-	}
-	m.voidType = uint32(n)
-	m.addVoidType = true
-	m.typeParams = append(m.typeParams, 0)
-	out := appendU32(make([]byte, 0, len(r.b)+8), uint32(n+1))
+	m.limitType = uint32(n) + added - 1
+	m.typeParams = append(m.typeParams, 2)
+	out = appendU32(out, uint32(n)+added)
 	out = append(out, r.b[countLen(r.b):]...)
-	return append(out, 0x60, 0, 0), nil
+	if void < 0 {
+		out = append(out, 0x60, 0, 0)
+	}
+	return append(out, limitTypeBytes...), nil
 }
 
 // countLen returns the length of the LEB128 at the start of b, which the
@@ -319,7 +352,7 @@ func countLen(b []byte) int {
 }
 
 func (m *module) checkTypeIndex(r *reader, t uint32) error {
-	if uint64(t) >= uint64(len(m.typeParams)) || (m.addVoidType && t == m.voidType) {
+	if t >= m.numTypes {
 		return r.errf(ErrMalformed, "type index %d out of range", t)
 	}
 	return nil
@@ -342,9 +375,11 @@ func (r *reader) refType() error {
 }
 
 func (m *module) tableType(r *reader) error {
+	start := r.off
 	if err := r.refType(); err != nil {
 		return err
 	}
+	m.tableTypes = append(m.tableTypes, r.b[start:r.off])
 	is64, err := r.limits()
 	if err != nil {
 		return err
@@ -356,23 +391,31 @@ func (m *module) tableType(r *reader) error {
 }
 
 func (m *module) memType(r *reader) error {
-	is64, err := r.limits()
+	is64, max, hasMax, err := r.limitsMax()
 	if err != nil {
 		return err
 	}
 	if is64 {
 		return r.errf(ErrUnsupported, "64-bit memory")
 	}
+	limit := uint32(maxPages)
+	if hasMax && max < maxPages {
+		limit = uint32(max)
+	}
+	m.memCaps = append(m.memCaps, limit)
 	return nil
 }
+
+// maxPages is the most pages a 32-bit memory can have: 4 GiB.
+const maxPages = 65536
 
 func (m *module) imports(r *reader) ([]byte, error) {
 	n, err := r.count(4)
 	if err != nil {
 		return nil, err
 	}
-	if n == math.MaxUint32 {
-		return nil, r.errf(ErrUnsupported, "too many imports to add one")
+	if n >= math.MaxUint32-numImports {
+		return nil, r.errf(ErrUnsupported, "too many imports to add two")
 	}
 	for range n {
 		mod, err := r.name()
@@ -422,7 +465,7 @@ func (m *module) imports(r *reader) ([]byte, error) {
 		}
 	}
 	m.numFuncs = m.numFuncImports
-	out := appendU32(make([]byte, 0, len(r.b)+32), uint32(n+1))
+	out := appendU32(make([]byte, 0, len(r.b)+48), uint32(n+numImports))
 	out = append(out, r.b[countLen(r.b):]...)
 	return m.appendImport(out), nil
 }
@@ -443,8 +486,8 @@ func (m *module) functions(r *reader) ([]byte, error) {
 		}
 		m.funcTypes = append(m.funcTypes, t)
 	}
-	if uint64(m.numFuncImports)+uint64(n) >= math.MaxUint32 {
-		return nil, r.errf(ErrUnsupported, "too many functions to add one")
+	if uint64(m.numFuncImports)+uint64(n) >= math.MaxUint32-numImports {
+		return nil, r.errf(ErrUnsupported, "too many functions to add two")
 	}
 	m.numFuncs = m.numFuncImports + uint32(n)
 	return r.b, nil
@@ -526,10 +569,10 @@ func (m *module) globals(r *reader) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if uint64(m.numGlobals)+uint64(n) >= math.MaxUint32 {
-		return nil, r.errf(ErrUnsupported, "too many globals to add one")
+	if uint64(m.numGlobals)+uint64(n) >= math.MaxUint32-2 {
+		return nil, r.errf(ErrUnsupported, "too many globals to add two")
 	}
-	out := appendU32(make([]byte, 0, len(r.b)+8), uint32(n+1))
+	out := appendU32(make([]byte, 0, len(r.b)+24), uint32(n+2))
 	for range n {
 		start := r.off
 		if err := r.valtype(); err != nil {
@@ -553,17 +596,17 @@ func (m *module) exports(r *reader) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n == math.MaxUint32 {
-		return nil, r.errf(ErrUnsupported, "too many exports to add one")
+	if n >= math.MaxUint32-2 {
+		return nil, r.errf(ErrUnsupported, "too many exports to add two")
 	}
-	out := appendU32(make([]byte, 0, len(r.b)+32), uint32(n+1))
+	out := appendU32(make([]byte, 0, len(r.b)+48), uint32(n+2))
 	for range n {
 		start := r.off
 		name, err := r.name()
 		if err != nil {
 			return nil, err
 		}
-		if name == GlobalName {
+		if name == GlobalName || name == StackGlobalName {
 			r.off = start
 			return nil, r.errf(ErrReservedName, "the module already exports %q (instrumented twice?)", name)
 		}
@@ -812,7 +855,7 @@ func (m *module) nameMap(r *reader) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := appendU32(nil, uint32(n+1))
+	out := appendU32(nil, uint32(n+numImports))
 	added := false
 	prev := int64(-1)
 	for range n {
@@ -833,18 +876,24 @@ func (m *module) nameMap(r *reader) ([]byte, error) {
 			return nil, err
 		}
 		if !added && nidx > m.oof() {
-			out = appendU32(out, m.oof())
-			out = appendName(out, ImportModule+"."+ImportName)
+			out = m.appendImportNames(out)
 			added = true
 		}
 		out = appendU32(out, nidx)
 		out = appendName(out, name)
 	}
 	if !added {
-		out = appendU32(out, m.oof())
-		out = appendName(out, ImportModule+"."+ImportName)
+		out = m.appendImportNames(out)
 	}
 	return out, nil
+}
+
+// appendImportNames appends the name map entries of the imports.
+func (m *module) appendImportNames(out []byte) []byte {
+	out = appendU32(out, m.oof())
+	out = appendName(out, ImportModule+"."+ImportName)
+	out = appendU32(out, m.limit())
+	return appendName(out, ImportModule+"."+LimitName)
 }
 
 func (m *module) indirectNameMap(r *reader) ([]byte, error) {

@@ -66,7 +66,7 @@ func InstrumentStats(wasm []byte, opts Options) ([]byte, Stats, error) {
 	if err != nil {
 		return nil, Stats{}, err
 	}
-	m := &module{in: wasm, bulkShift: shift}
+	m := &module{in: wasm, bulkShift: shift, noStack: opts.noStack}
 	out, err := m.instrument()
 	if err != nil {
 		return nil, Stats{}, fmt.Errorf("instrument: %w", err)

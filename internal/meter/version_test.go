@@ -15,8 +15,8 @@ import (
 // here. Caches of metered modules are keyed by Version.
 func TestVersion(t *testing.T) {
 	want := map[string]string{
-		"spec-c/spec-c.wasm":     "d10b7d9aa759a8b5c51782355032a02102fd04c71910249fc1dbc7bcdb0e2555",
-		"hello-vitte/hello.wasm": "8b6bc053ded76774de8cff89969a25cc650413ce4068d41bdc62e5931b1eff14",
+		"spec-c/spec-c.wasm":     "7167190b8fce78937de67a70b2ec97b3070030de29e5f5b57bf81926b63a67dd",
+		"hello-vitte/hello.wasm": "cbc4f04ccf3b6b340f7ac04f39548b6fcf29654c23d2510f5c2d6f0ed5bfb04d",
 	}
 	for name, sum := range want {
 		wasm, err := os.ReadFile(filepath.Join("..", "..", "testdata", "wasm", name))

@@ -22,8 +22,10 @@ const (
 	secType     = 1
 	secImport   = 2
 	secFunction = 3
+	secTable    = 4
 	secMemory   = 5
 	secExport   = 7
+	secTag      = 13
 )
 
 // PageSize is the size of a WebAssembly memory page.
@@ -49,6 +51,11 @@ type Module struct {
 	Imports  []abi.Import
 	Exports  []abi.Export
 	Memories []Limits // defined (not imported) memories
+	// Tables holds the limits of every table, imported then defined.
+	Tables []Limits
+	// Tags counts the exception tags, imported and defined: a module
+	// without any cannot throw.
+	Tags int
 	// Custom lists the names of the custom sections, in order.
 	Custom []string
 	// FuncTypes holds the type index of each function, imports first.
@@ -204,8 +211,13 @@ func Parse(b []byte) (*Module, error) {
 			err = m.parseImports(sr)
 		case secFunction:
 			funcs, err = parseFuncs(sr)
+		case secTable:
+			err = m.parseTables(sr)
+		case secTag:
+			var n uint32
+			n, err = sr.u32()
+			m.Tags += int(n)
 		case secMemory:
-
 			err = m.parseMemories(sr)
 		case secExport:
 			err = m.parseExports(sr)
@@ -213,7 +225,7 @@ func Parse(b []byte) (*Module, error) {
 		if err != nil {
 			return nil, err
 		}
-		if id != secCustom && sr.off != end && (id == secType || id == secImport || id == secFunction || id == secMemory || id == secExport) {
+		if id != secCustom && sr.off != end && (id == secType || id == secImport || id == secFunction || id == secTable || id == secMemory || id == secExport) {
 			return nil, sr.errf("%d bytes left over at the end of the section", end-sr.off)
 		}
 		r.off = end
@@ -307,10 +319,7 @@ func (m *Module) parseImports(r *reader) error {
 			im.Type = m.Types[t]
 			m.FuncTypes = append(m.FuncTypes, t)
 		case abi.KindTable:
-			if _, err := r.byte(); err != nil {
-				return err
-			}
-			if _, err := r.limits(false); err != nil {
+			if err := m.parseTable(r); err != nil {
 				return err
 			}
 		case abi.KindMemory:
@@ -325,6 +334,7 @@ func (m *Module) parseImports(r *reader) error {
 				return err
 			}
 		case abi.KindTag:
+			m.Tags++
 			if _, err := r.byte(); err != nil {
 				return err
 			}

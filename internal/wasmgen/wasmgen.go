@@ -52,6 +52,9 @@ type Module struct {
 	DataOffset uint32
 	// ExtraExports adds raw exports (name, kind, index).
 	ExtraExports []RawExport
+	// Tables defines funcref tables of these minimum sizes, without a
+	// maximum.
+	Tables []uint32
 }
 
 // RawExport is an export given by kind and index.
@@ -141,6 +144,13 @@ func (m Module) Bytes() []byte {
 		out = section(out, 2, imports)
 	}
 	out = section(out, 3, funcs)
+	if len(m.Tables) > 0 {
+		tables := U32(nil, uint32(len(m.Tables)))
+		for _, min := range m.Tables {
+			tables = U32(append(tables, 0x70, 0x00), min)
+		}
+		out = section(out, 4, tables)
+	}
 	if !m.NoMemory {
 		var mem []byte
 		mem = U32(mem, 1)

@@ -139,8 +139,12 @@ func (e *ExitError) Error() string { return fmt.Sprintf("guest exited with code 
 // done; the error also wraps the context's error.
 var ErrInterrupted = errors.New("call interrupted")
 
-// StackOverflowError is a trap of the guest exhausting its call stack.
-type StackOverflowError struct{ Err error }
+// StackOverflowError is a trap of the guest exhausting its call stack:
+// the engine's own stack (Metered false) or the one the metering counts.
+type StackOverflowError struct {
+	Err     error
+	Metered bool
+}
 
 func (e *StackOverflowError) Error() string { return e.Err.Error() }
 func (e *StackOverflowError) Unwrap() error { return e.Err }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,11 @@ func testHosts(calls *int) []engine.HostFunc {
 			}},
 		{Module: meter.ImportModule, Name: meter.ImportName, Type: abi.FuncType{},
 			Fn: func(context.Context, engine.Caller, []uint64) error { return nil }},
+		{Module: meter.ImportModule, Name: meter.LimitName, Type: abi.FuncType{Params: []abi.ValueType{i32, abi.I64}, Results: []abi.ValueType{i32}},
+			Fn: func(_ context.Context, _ engine.Caller, s []uint64) error {
+				s[0] = 1
+				return nil
+			}},
 	}
 }
 
@@ -156,6 +162,8 @@ func TestEngines_Agree(t *testing.T) {
 			MemoryDenied: func(req, limit uint64) { denied = append(denied, [2]uint64{req, limit}) },
 		})
 		require.NoError(t, err, eut.name)
+		// recurse is about the engine's own stack limit, not the meter's.
+		inst.Global(meter.StackGlobalName).Set(math.MaxInt64)
 		assert.Nil(t, inst.Func("nope"))
 		assert.Nil(t, inst.Global("nope"))
 		for _, c := range calls {
@@ -376,6 +384,7 @@ func benchWasmtimeGo(b *testing.B, wasm []byte) {
 	require.NoError(b, linker.FuncWrap("host", "mem", func() int32 { return 0 }))
 	require.NoError(b, linker.FuncWrap("host", "panic", func() {}))
 	require.NoError(b, linker.FuncWrap(meter.ImportModule, meter.ImportName, func() {}))
+	require.NoError(b, linker.FuncWrap(meter.ImportModule, meter.LimitName, func(int32, int64) int32 { return 1 }))
 	mod, err := wasmtime.NewModule(engine, wasm)
 	require.NoError(b, err)
 	inst, err := linker.Instantiate(store, mod)
