@@ -163,6 +163,7 @@ void wasm_trap_message(const wasm_trap_t *, wasm_name_t *out);
 void wasm_trap_trace(const wasm_trap_t *, wasm_frame_vec_t *out);
 void wasm_frame_vec_delete(wasm_frame_vec_t *);
 const wasm_name_t *wasmtime_frame_func_name(const wasm_frame_t *);
+void wasmtime_error_wasm_trace(const wasmtime_error_t *, wasm_frame_vec_t *out);
 
 wasm_functype_t *wasmtime_func_type(const wasmtime_context_t *, const wasmtime_func_t *);
 const wasm_valtype_vec_t *wasm_functype_params(const wasm_functype_t *);

@@ -465,12 +465,24 @@ func (f *function) Call(ctx context.Context, stack []uint64) error {
 	s.ctx, s.err = prevCtx, prevErr
 	if cerr != nil || trap != nil {
 		if trap != nil && herr != nil {
+			// A host function failed the call: its error, with the
+			// guest's stack at the call, as wazero gives it.
+			frames := trapFrames(trap)
 			C.wasm_trap_delete(trap)
+			if len(frames) > 0 {
+				return &engine.TraceError{Err: herr, Frames: frames}
+			}
 			return herr
 		}
 		if cerr != nil {
 			if herr != nil {
+				var vec C.wasm_frame_vec_t
+				C.wasmtime_error_wasm_trace(cerr, &vec)
+				frames := framesOf(&vec)
 				C.wasmtime_error_delete(cerr)
+				if len(frames) > 0 {
+					return &engine.TraceError{Err: herr, Frames: frames}
+				}
 				return herr
 			}
 			return errorOf(cerr)
@@ -514,6 +526,11 @@ func (s *store) trapError(trap *C.wasm_trap_t) error {
 	C.wasm_trap_delete(trap)
 	m, ok := trapMessages[code]
 	if !known || !ok {
+		// A trap of a host function's (vitte_host_trap) or one this
+		// engine does not name: its stack all the same.
+		if len(frames) > 0 {
+			return &engine.TraceError{Err: errors.New(text), Frames: frames}
+		}
 		return errors.New(text)
 	}
 	trace := strings.ReplaceAll(text, "\n", "\n\t")
@@ -534,7 +551,12 @@ const maxFrames = 30
 func trapFrames(trap *C.wasm_trap_t) []engine.Frame {
 	var vec C.wasm_frame_vec_t
 	C.wasm_trap_trace(trap, &vec)
-	defer C.wasm_frame_vec_delete(&vec)
+	return framesOf(&vec)
+}
+
+// framesOf returns the frames of vec, innermost first, and deletes vec.
+func framesOf(vec *C.wasm_frame_vec_t) []engine.Frame {
+	defer C.wasm_frame_vec_delete(vec)
 	if vec.size == 0 || vec.data == nil {
 		return nil
 	}
