@@ -119,7 +119,8 @@ func (e *CallError) Unwrap() error { return e.Err }
 // TrapError is a trap inside the guest: Message is the engine's
 // description ("wasm error: unreachable"), Frames the guest's call stack
 // when the engine gives one, innermost first, named from the module's
-// name section (both engines give it, except for a stack overflow), and
+// name section (both engines give it; wazero not for an overflow of its
+// own stack, only for the metering's stack limit), and
 // Trace those names, one a line.
 type TrapError struct {
 	Message string
