@@ -153,8 +153,13 @@ func (p *Plugin) Inspection() *Inspection { return p.ins }
 
 // Call runs the handler name with input and returns its output. It fails
 // with a *CallError wrapping ErrNoHandler, ErrGuest (a *GuestError with the
-// plugin's message), ErrTrap, ErrTimeout, ErrFuel, ErrCanceled,
-// ErrContract, ErrClosed or ErrQuarantined (a *QuarantineError).
+// plugin's message), ErrTrap (a *TrapError), ErrTimeout, ErrFuel,
+// ErrCanceled, ErrContract, ErrClosed or ErrQuarantined (a
+// *QuarantineError); when the failure followed a refused capability it
+// also wraps ErrPermission, so test ErrPermission before ErrGuest. A call
+// that needs a new instance and cannot create one fails with ErrGrants or
+// ErrModule, as Load does. The package documentation, "Errors", gives the
+// order to test them in.
 //
 // A ctx that is already done fails the call at once with ErrCanceled:
 // no instance is taken and no guest code runs. A ctx that ends during
