@@ -48,6 +48,7 @@ type eng struct {
 }
 
 type hostFunc struct {
+	name          string // module.name, for errors
 	fn            func(context.Context, engine.Caller, []uint64) error
 	params        []abi.ValueType
 	nIn, nOut, nS int
@@ -64,7 +65,7 @@ func New(ctx context.Context, opts Options) (engine.Engine, error) {
 	define := func(module, name string, t abi.FuncType, fn func(context.Context, engine.Caller, []uint64) error) error {
 		params, results := kinds(t.Params), kinds(t.Results)
 		env := len(e.funcs)
-		e.funcs = append(e.funcs, hostFunc{fn: fn, params: t.Params, nIn: len(t.Params), nOut: len(t.Results), nS: max(len(t.Params), len(t.Results))})
+		e.funcs = append(e.funcs, hostFunc{name: module + "." + name, fn: fn, params: t.Params, nIn: len(t.Params), nOut: len(t.Results), nS: max(len(t.Params), len(t.Results))})
 		var pp, rp *C.uint8_t
 		if len(params) > 0 {
 			pp = (*C.uint8_t)(&params[0])
@@ -206,7 +207,9 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 	s.io = (*C.vitte_call_io)(C.calloc(1, C.size_t(unsafe.Sizeof(C.vitte_call_io{}))))
 	var trap *C.wasm_trap_t
 	var mem *C.vitte_memory
+	s.creating = true
 	err := errorOf(C.vitte_instantiate(m.e.linker, s.cctx, m.m, C.size_t(cfg.MemoryLimit), C.uintptr_t(s.handle), &s.inst, &trap, &mem))
+	s.creating = false
 	if trap != nil {
 		if err == nil {
 			err = s.trapError(trap)
@@ -270,6 +273,10 @@ type store struct {
 	// may change it: it is read and written through wasmtime.
 	watch *global
 	depth int // calls in progress: nested ones through host functions
+	// creating is set while the instance is created: its exports cannot
+	// be found yet (wasmtime aborts the process on an instance not yet
+	// made), so no host function may run (a start function's call).
+	creating bool
 }
 
 func (s *store) free() {
@@ -587,6 +594,10 @@ func errorOf(err *C.wasmtime_error_t) error {
 func vitteHostCall(env, handle C.uintptr_t, cctx *C.wasmtime_context_t, args *C.wasmtime_val_raw_t, n C.size_t) *C.wasm_trap_t {
 	s := cgo.Handle(handle).Value().(*store)
 	h := &s.e.funcs[env]
+	if s.creating {
+		s.err = fmt.Errorf("the module's start function called %s: the wasmtime engine runs no host function before the instance exists (build the module as a reactor, its initialisation in _initialize)", h.name)
+		return C.vitte_host_trap()
+	}
 	prev := s.cur
 	s.cur = cctx
 	defer func() { s.cur = prev }()
